@@ -27,7 +27,7 @@ internal static class HorizonJson
 
     public static LedgerTransaction Transaction(JsonElement e) => Json.Parse("Horizon transaction", () => new LedgerTransaction(
         TransactionHash.Parse(e.Str("hash")),
-        TransactionEnvelope.FromXdrBase64(e.Str("envelope_xdr")),
+        EnvelopeDecoder.Decode(e.Str("envelope_xdr")),
         e.Bool("successful"),
         XdrCodec.FromBase64<TransactionResult>(e.Str("result_xdr")),
         e.UInt32("ledger"),

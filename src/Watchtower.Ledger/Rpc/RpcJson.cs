@@ -28,7 +28,7 @@ internal static class RpcJson
         var toid = ((long)ledger << 32) | (order << 12);
         return new LedgerTransaction(
             hash,
-            TransactionEnvelope.FromXdrBase64(e.Str("envelopeXdr")),
+            EnvelopeDecoder.Decode(e.Str("envelopeXdr")),
             e.Str("status") == "SUCCESS",
             XdrCodec.FromBase64<TransactionResult>(e.Str("resultXdr")),
             ledger,
