@@ -4,6 +4,7 @@ using System.Text;
 using System.Web;
 using Watchtower.Ledger.Horizon;
 using Watchtower.Stellar;
+using Xunit;
 
 namespace Watchtower.Ledger.Tests;
 
@@ -120,5 +121,5 @@ internal sealed class FakeHorizon
     }
 
     private static string Page(IEnumerable<string> records, string? next = null) =>
-        $$"""{"_links": {"self": {"href": ""}, "next": {"href": "{{next ?? ""}}"}}, "_embedded": {"records": [{{string.Join(",", records)}}]}}""";
+        "{\"_links\": {\"self\": {\"href\": \"\"}, \"next\": {\"href\": \"" + (next ?? "") + "\"}}, \"_embedded\": {\"records\": [" + string.Join(",", records) + "]}}";
 }

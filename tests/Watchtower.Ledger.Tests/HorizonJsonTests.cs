@@ -22,7 +22,10 @@ public class HorizonJsonTests
         Assert.Equal(new SequenceNumber(120192344791187457), snapshot.Sequence);
         Assert.Equal(Stroops.Parse("9999.99998"), snapshot.Balance);
         Assert.Equal(new Thresholds(2, 1, 2, 3), snapshot.Thresholds);
-        Assert.Equal([new Signer(new Ed25519SignerKey(signer), 1), new Signer(preAuth, 2)], snapshot.Signers);
+        Signer[] expected = [new Signer(new Ed25519SignerKey(signer), 1), new Signer(preAuth, 2)];
+        Assert.Equal(expected[0], snapshot.Signers[0]);
+        Assert.Equal(expected[1], snapshot.Signers[1]);
+        Assert.Equal(2, snapshot.Signers.Length);
         Assert.Equal(27985u, snapshot.SequenceLedger);
         Assert.Equal(1700000000ul, snapshot.SequenceTime);
     }
