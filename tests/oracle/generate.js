@@ -115,16 +115,19 @@ class Generator {
       case 'PAYMENT':
         return Operation.payment({ source, destination: this.muxed(), asset: this.asset(), amount: this.amount(false) });
       case 'SET_OPTIONS': {
+        // A tenth of them carry every field at once.
+        const all = r.chance(0.1);
+        const has = () => all || r.chance(0.5);
         const opts = { source };
-        if (r.chance(0.5)) opts.inflationDest = this.accountId();
-        if (r.chance(0.5)) opts.clearFlags = r.u32Edgy();
-        if (r.chance(0.5)) opts.setFlags = r.u32Edgy();
-        if (r.chance(0.5)) opts.masterWeight = r.int(256);
-        if (r.chance(0.5)) opts.lowThreshold = r.int(256);
-        if (r.chance(0.5)) opts.medThreshold = r.int(256);
-        if (r.chance(0.5)) opts.highThreshold = r.int(256);
-        if (r.chance(0.5)) opts.homeDomain = r.chance(0.1) ? '' : this.text(32);
-        if (r.chance(0.6)) opts.signer = this.setOptionsSigner();
+        if (has()) opts.inflationDest = this.accountId();
+        if (has()) opts.clearFlags = r.u32Edgy();
+        if (has()) opts.setFlags = r.u32Edgy();
+        if (has()) opts.masterWeight = r.int(256);
+        if (has()) opts.lowThreshold = r.int(256);
+        if (has()) opts.medThreshold = r.int(256);
+        if (has()) opts.highThreshold = r.int(256);
+        if (has()) opts.homeDomain = r.chance(0.1) ? '' : this.text(32);
+        if (all || r.chance(0.6)) opts.signer = this.setOptionsSigner();
         return Operation.setOptions(opts);
       }
       case 'CHANGE_TRUST':
