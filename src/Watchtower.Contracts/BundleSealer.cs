@@ -52,7 +52,9 @@ public static class BundleSealer
             throw new BundleRejectedException(RejectionReason.DecryptionFailed, "degenerate ephemeral key");
         }
         using var aeadKey = DeriveKey(shared, sealedBundle.EphemeralKey, towerKey.PublicKey.Bytes);
-        if (!AeadAlgorithm.ChaCha20Poly1305.Decrypt(aeadKey, sealedBundle.Nonce, sealedBundle.AssociatedData, sealedBundle.Ciphertext, out var plaintext) || plaintext is null)
+        var aead = AeadAlgorithm.ChaCha20Poly1305;
+        var plaintext = new byte[sealedBundle.Ciphertext.Length - aead.TagSize];
+        if (!aead.Decrypt(aeadKey, sealedBundle.Nonce, sealedBundle.AssociatedData, sealedBundle.Ciphertext, plaintext))
         {
             throw new BundleRejectedException(RejectionReason.DecryptionFailed, "authentication tag does not verify");
         }
