@@ -6,6 +6,7 @@ using Watchtower.Contracts.Messages;
 using Watchtower.Ledger;
 using Watchtower.Stellar;
 using Watchtower.Tower.Detection;
+using Watchtower.Tower.Ingestion;
 using Watchtower.Tower.Observability;
 using Watchtower.Tower.Storage;
 using Watchtower.Tower.Tailing;
@@ -21,7 +22,7 @@ namespace Watchtower.Tower.Responding;
 public sealed class ChannelResponder(
     IChannelStore store,
     ILedgerClient ledger,
-    TowerSealingKey sealingKey,
+    TowerIdentity identity,
     TransactionSubmitter submitter,
     IOptions<DeadlineOptions> deadline,
     TowerMetrics metrics,
@@ -44,7 +45,7 @@ public sealed class ChannelResponder(
         Bundle bundle;
         try
         {
-            bundle = BundleSealer.Open(SealedBundle.Parse(stored.SealedBundle.Span), sealingKey);
+            bundle = BundleSealer.Open(SealedBundle.Parse(stored.SealedBundle.Span), identity.SealingKey);
         }
         catch (Exception e) when (e is FormatException or System.Security.Cryptography.CryptographicException or ArgumentException)
         {

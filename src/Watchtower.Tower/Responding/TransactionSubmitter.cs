@@ -7,8 +7,11 @@ using Watchtower.Tower.Observability;
 
 namespace Watchtower.Tower.Responding;
 
-/// <summary>The account that pays fee bumps (the tower's own funded account).</summary>
-public sealed record FeeAccount(KeyPair Keys);
+/// <summary>The account that pays fee bumps (the tower's own funded account); <see cref="None"/> when not configured.</summary>
+public sealed record FeeAccount(KeyPair? Keys)
+{
+    public static FeeAccount None { get; } = new((KeyPair?)null);
+}
 
 public enum SubmitResult
 {
@@ -40,7 +43,7 @@ public sealed class TransactionSubmitter(
     TowerMetrics metrics,
     TimeProvider time,
     ILogger<TransactionSubmitter> log,
-    FeeAccount? feeAccount = null)
+    FeeAccount feeAccount)
 {
     private readonly FeeOptions _fees = fees.Value;
     private readonly ResponderOptions _options = options.Value;
@@ -81,7 +84,7 @@ public sealed class TransactionSubmitter(
                     return last;
                 case SubmitResult.GaveUp when IsInsufficientFee(outcome):
                     var next = FeePolicy.Escalate(bid!.Value, _fees.MaxFeePerOperation);
-                    if (next is null || feeAccount is null)
+                    if (next is null || feeAccount.Keys is null)
                     {
                         metrics.ResponderFailures.WithLabels("fee_ceiling").Inc();
                         return last;
@@ -96,7 +99,7 @@ public sealed class TransactionSubmitter(
 
     private TransactionEnvelope WithFee(TransactionEnvelope envelope, long bidPerOperation, Network network)
     {
-        if (feeAccount is null || envelope is not TransactionV1Envelope v1)
+        if (feeAccount.Keys is not { } payer || envelope is not TransactionV1Envelope v1)
         {
             return envelope;
         }
@@ -107,8 +110,8 @@ public sealed class TransactionSubmitter(
         }
         metrics.FeeBumps.Inc();
         metrics.FeeBumpStroops.Inc(plan.TotalFee);
-        var bump = FeeBumpTransaction.Wrap(envelope, feeAccount.Keys.AccountId, plan.TotalFee);
-        return new FeeBumpEnvelope(bump, []).Sign(network, feeAccount.Keys);
+        var bump = FeeBumpTransaction.Wrap(envelope, payer.AccountId, plan.TotalFee);
+        return new FeeBumpEnvelope(bump, []).Sign(network, payer);
     }
 
     /// <summary>What a ledger answer means for the responder (a fee bump's inner result counts as the transaction's own).</summary>

@@ -4,6 +4,7 @@ using Watchtower.Contracts;
 using Watchtower.Contracts.Messages;
 using Watchtower.Ledger;
 using Watchtower.Tower.Detection;
+using Watchtower.Tower.Ingestion;
 using Watchtower.Tower.Observability;
 using Watchtower.Tower.Storage;
 
@@ -28,7 +29,9 @@ public sealed class LeaseLostException : Exception
 public sealed class LedgerTailer
 {
     private readonly ILedgerClient _ledger;
-    private readonly ITailerCheckpoint _checkpoint;
+    private readonly ILease _lease;
+    private readonly ITailerCursor _cursor;
+    private readonly LedgerWatermark? _watermark;
     private readonly WatchedIndexSync _index;
     private readonly IChannelStore _store;
     private readonly ITriggerPublisher _publisher;
@@ -42,7 +45,8 @@ public sealed class LedgerTailer
 
     public LedgerTailer(
         ILedgerClient ledger,
-        ITailerCheckpoint checkpoint,
+        ILease lease,
+        ITailerCursor cursor,
         WatchedIndexSync index,
         IChannelStore store,
         ITriggerPublisher publisher,
@@ -51,12 +55,15 @@ public sealed class LedgerTailer
         IOptions<TailerOptions> options,
         IOptions<DeadlineOptions> deadline,
         TailerStatus status,
-        ILogger<LedgerTailer> log)
+        ILogger<LedgerTailer> log,
+        LedgerWatermark? watermark = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(deadline);
         _ledger = ledger;
-        _checkpoint = checkpoint;
+        _lease = lease;
+        _cursor = cursor;
+        _watermark = watermark;
         _index = index;
         _store = store;
         _publisher = publisher;
@@ -70,20 +77,16 @@ public sealed class LedgerTailer
 
     public TailerStatus Status { get; }
 
-    /// <summary>Unique per process: the lease owner name.</summary>
-    public string ReplicaId { get; init; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
-
     /// <summary>Runs until cancelled: waits for the lease, tails while holding it, retries failures with capped backoff.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
         var backoff = new CappedBackoff(_options.RetryInitialDelay, _options.RetryMaxDelay, _time);
         while (!ct.IsCancellationRequested)
         {
-            TailerLease? lease = null;
             try
             {
-                lease = await _checkpoint.TryAcquireAsync(ReplicaId, _options.LeaseTtl, ct).ConfigureAwait(false);
-                if (lease is null)
+                var lease = await _lease.TryAcquireAsync(ct).ConfigureAwait(false);
+                if (lease is not { } token)
                 {
                     _metrics.TailerLeader.Set(0);
                     Status.Set(TailerState.Standby);
@@ -92,8 +95,8 @@ public sealed class LedgerTailer
                 }
 
                 _metrics.TailerLeader.Set(1);
-                _log.LogInformation("Tailer {Replica} holds the lease (token {Token})", ReplicaId, lease.Token);
-                await LeadAsync(lease, backoff, ct).ConfigureAwait(false);
+                _log.LogInformation("Tailer holds the lease (token {Token})", token);
+                await LeadAsync(token, backoff, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -101,7 +104,7 @@ public sealed class LedgerTailer
             }
             catch (LeaseLostException)
             {
-                _log.LogWarning("Tailer {Replica} lost the lease", ReplicaId);
+                _log.LogWarning("Tailer lost the lease");
                 _metrics.TailerLeader.Set(0);
                 Status.Set(TailerState.Standby);
             }
@@ -118,7 +121,7 @@ public sealed class LedgerTailer
     }
 
     /// <summary>While holding the lease: renew it, watch for stalls, and tail. Returns or throws when any of them stops.</summary>
-    private async Task LeadAsync(TailerLease lease, CappedBackoff backoff, CancellationToken ct)
+    private async Task LeadAsync(FencingToken lease, CappedBackoff backoff, CancellationToken ct)
     {
         using var leading = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var renew = RenewLoopAsync(lease, leading);
@@ -147,7 +150,7 @@ public sealed class LedgerTailer
     }
 
     /// <summary>Renews every third of the TTL; on loss cancels the tail and returns false (true when stopped for another reason).</summary>
-    private async Task<bool> RenewLoopAsync(TailerLease lease, CancellationTokenSource leading)
+    private async Task<bool> RenewLoopAsync(FencingToken lease, CancellationTokenSource leading)
     {
         try
         {
@@ -157,7 +160,7 @@ public sealed class LedgerTailer
                 bool renewed;
                 try
                 {
-                    renewed = await _checkpoint.RenewAsync(lease, _options.LeaseTtl, leading.Token).ConfigureAwait(false);
+                    renewed = await _lease.RenewAsync(lease, leading.Token).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -201,13 +204,13 @@ public sealed class LedgerTailer
         }
     }
 
-    private async Task TailAsync(TailerLease lease, CappedBackoff backoff, CancellationToken ct)
+    private async Task TailAsync(FencingToken lease, CappedBackoff backoff, CancellationToken ct)
     {
-        var cursor = await _checkpoint.GetCursorAsync(ct).ConfigureAwait(false);
+        var cursor = await _cursor.GetAsync(ct).ConfigureAwait(false);
         if (cursor is null)
         {
             cursor = _options.StartAfterLedger ?? (await _ledger.GetLatestLedgerAsync(ct).ConfigureAwait(false)).Sequence;
-            if (!await _checkpoint.AdvanceCursorAsync(lease, cursor.Value, ct).ConfigureAwait(false))
+            if (!await _cursor.AdvanceAsync(lease, cursor.Value, ct).ConfigureAwait(false))
             {
                 throw new LeaseLostException();
             }
@@ -231,7 +234,7 @@ public sealed class LedgerTailer
             }
 
             await ProcessAsync(ledger, ct).ConfigureAwait(false);
-            if (!await _checkpoint.AdvanceCursorAsync(lease, seq, ct).ConfigureAwait(false))
+            if (!await _cursor.AdvanceAsync(lease, seq, ct).ConfigureAwait(false))
             {
                 throw new LeaseLostException();
             }
@@ -240,6 +243,7 @@ public sealed class LedgerTailer
             backoff.Reset();
             MarkProgress();
             _metrics.TailerCursor.Set(seq);
+            _watermark?.Advance(seq);
             _metrics.LedgersProcessed.Inc();
             var lag = _time.GetUtcNow() - ledger.Header.CloseTime;
             _metrics.LedgerLagSeconds.Set(Math.Max(0, lag.TotalSeconds));
