@@ -5,7 +5,7 @@ namespace Watchtower.Channels.Protocol;
 /// <summary>The few Stellar primitives the channel protocol signs and verifies with.</summary>
 internal static class StellarInterop
 {
-    public static byte[] Hash(Transaction tx, Network network) => tx.Hash(network).ToArray();
+    public static byte[] Hash(Transaction tx, Network network) => tx.Hash(network).Bytes.ToArray();
 
     public static DecoratedSignature Sign(KeyPair key, byte[] hash) => key.SignDecorated(hash);
 
