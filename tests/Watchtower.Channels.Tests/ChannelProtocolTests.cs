@@ -299,7 +299,7 @@ public class ChannelProtocolTests
         {
             Assert.Equal(ChannelPhase.Closing, s.Phase);
             Assert.True(s.Latest!.Closing);
-            var minTime = ((TransactionV1Envelope)s.Latest.Snapshots[0]).Transaction.Preconditions.TimeBounds!.MinTime;
+            var minTime = ((TransactionV1Envelope)s.Latest.Snapshots[0]).Transaction.Preconditions.TimeBounds!.Value.MinTime;
             Assert.Equal((ulong)h.Now.ToUnixTimeSeconds(), minTime);
         }
 
