@@ -1,0 +1,3 @@
+using Watchtower.Cli;
+
+return await CliApp.CreateRootCommand().Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -1,0 +1,191 @@
+using System.Collections.Immutable;
+using System.Text.Json.Nodes;
+using Watchtower.Cli.Tx;
+using Watchtower.Conformance.Tests.Oracle;
+using Watchtower.Conformance.Tests.Support;
+using Watchtower.Stellar;
+using Xunit.Abstractions;
+
+namespace Watchtower.Conformance.Tests;
+
+/// <summary>
+/// The official JavaScript SDK (@stellar/stellar-base, pinned) against our core, both ways, on
+/// random envelopes: what we build the SDK must decode to the same fields, re-encode to the same
+/// bytes, hash to the same hash and find validly signed; what the SDK builds we must decode to the
+/// same fields, re-encode byte for byte, hash identically and verify.
+/// </summary>
+[Collection(OracleCollection.Name)]
+public sealed class SdkRoundTripTests(OracleFixture oracle, ITestOutputHelper output)
+{
+    private const int Batch = 250;
+    private static readonly int Cases = RunSeed.Count("WATCHTOWER_CONFORMANCE_CASES", 1000);
+
+    [Fact]
+    public void EnvelopesBuiltInCSharp_DecodeHashAndVerifyIdenticallyInTheJsSdk()
+    {
+        output.WriteLine($"{Cases} cases, {RunSeed.Replay}");
+        var generator = new RandomEnvelopes(RunSeed.RandomFor(nameof(EnvelopesBuiltInCSharp_DecodeHashAndVerifyIdenticallyInTheJsSdk)));
+        var built = Enumerable.Range(0, Cases).Select(_ => generator.Next()).ToList();
+        var failures = new Failures();
+        var coverage = new Coverage();
+        for (var start = 0; start < built.Count; start += Batch)
+        {
+            var batch = built.Skip(start).Take(Batch).ToList();
+            var request = new JsonArray(batch.Select(b => (JsonNode)new JsonObject
+            {
+                ["xdr"] = b.Envelope.ToXdrBase64(),
+                ["network"] = b.Network.Passphrase,
+                ["signers"] = Addresses(b.Signers),
+                ["innerSigners"] = Addresses(b.InnerSigners),
+            }).ToArray());
+            var results = oracle.Client.Call("check", new JsonObject { ["cases"] = request }).AsArray();
+            Assert.Equal(batch.Count, results.Count);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var b = batch[i];
+                var expected = JsonNode.Parse(EnvelopeJson.ToJson(b.Envelope, b.Network))!;
+                coverage.Add(expected);
+                failures.Add(start + i, $"{b.Network.Passphrase} {b.Envelope.ToXdrBase64()}", Check(b, expected, results[i]!));
+            }
+        }
+
+        failures.ThrowIfAny("C# → JS SDK", built.Count);
+        AssertCovered(coverage);
+    }
+
+    [Fact]
+    public void EnvelopesBuiltWithTheJsSdk_DecodeReencodeHashAndVerifyIdenticallyInCSharp()
+    {
+        var seed = RunSeed.For(nameof(EnvelopesBuiltWithTheJsSdk_DecodeReencodeHashAndVerifyIdenticallyInCSharp));
+        output.WriteLine($"{Cases} cases, JS seed {seed}, {RunSeed.Replay}");
+        var failures = new Failures();
+        var coverage = new Coverage();
+        var done = 0;
+        for (var batch = 0; done < Cases; batch++)
+        {
+            var count = Math.Min(Batch, Cases - done);
+            var cases = oracle.Client.Call("generate", new JsonObject { ["seed"] = $"{seed}/{batch}", ["count"] = count }).AsArray();
+            Assert.Equal(count, cases.Count);
+            foreach (var c in cases)
+            {
+                var description = c!["description"]!;
+                coverage.Add(description);
+                failures.Add(done++, $"{c["network"]} {c["xdr"]}", CheckJsCase(c));
+            }
+        }
+
+        failures.ThrowIfAny("JS SDK → C#", Cases);
+        AssertCovered(coverage);
+    }
+
+    private static IEnumerable<string> Check(BuiltEnvelope built, JsonNode expected, JsonNode result)
+    {
+        var xdr = built.Envelope.ToXdrBase64();
+        var decoded = TransactionEnvelope.FromXdrBase64(xdr);
+        if (!decoded.Equals(built.Envelope))
+        {
+            yield return "C# decodes its own encoding to a different value";
+        }
+
+        if (result["error"] is { } error)
+        {
+            yield return $"the JS SDK cannot decode it: {error}";
+            yield break;
+        }
+
+        foreach (var d in JsonDiff.Diff(expected, result["description"]))
+        {
+            yield return d;
+        }
+
+        foreach (var d in SignedBy("signatures", built.Signers, result["signedBy"]))
+        {
+            yield return d;
+        }
+
+        if (built.Envelope is FeeBumpEnvelope)
+        {
+            foreach (var d in SignedBy("inner signatures", built.InnerSigners, result["innerSignedBy"]))
+            {
+                yield return d;
+            }
+        }
+    }
+
+    private static IEnumerable<string> SignedBy(string what, ImmutableArray<AccountId> expected, JsonNode? actual)
+    {
+        var found = actual?.AsArray().Select(n => (string?)n).ToList() ?? [];
+        var wanted = expected.Select(a => (string?)a.ToString()).ToList();
+        if (!found.SequenceEqual(wanted))
+        {
+            yield return $"{what}: the JS SDK verified them as signed by [{string.Join(", ", found.Select(f => f ?? "INVALID"))}], expected [{string.Join(", ", wanted)}]";
+        }
+    }
+
+    private static IEnumerable<string> CheckJsCase(JsonNode c)
+    {
+        var xdr = (string)c["xdr"]!;
+        var network = new Network((string)c["network"]!);
+        TransactionEnvelope envelope;
+        try
+        {
+            envelope = TransactionEnvelope.FromXdrBase64(xdr);
+        }
+        catch (FormatException e)
+        {
+            return [$"C# cannot decode it: {e.Message}"];
+        }
+
+        var problems = new List<string>();
+        var reencoded = envelope.ToXdrBase64();
+        if (reencoded != xdr)
+        {
+            problems.Add($"C# re-encodes it as {reencoded}");
+        }
+
+        problems.AddRange(JsonDiff.Diff(c["description"], JsonNode.Parse(EnvelopeJson.ToJson(envelope, network))));
+        problems.AddRange(Verify("signatures", envelope.Signatures, envelope.Hash(network), c["signers"]));
+        if (envelope is FeeBumpEnvelope fb)
+        {
+            problems.AddRange(Verify("inner signatures", fb.FeeBump.Inner.Signatures, fb.FeeBump.Inner.Hash(network), c["innerSigners"]));
+        }
+
+        return problems;
+    }
+
+    // Each signature must carry its signer's hint and verify over the hash with its key.
+    private static IEnumerable<string> Verify(string what, ImmutableArray<DecoratedSignature> signatures, TransactionHash hash, JsonNode? signers)
+    {
+        var keys = signers?.AsArray().Select(s => AccountId.Parse((string)s!)).ToList() ?? [];
+        if (keys.Count != signatures.Length)
+        {
+            yield return $"{what}: {signatures.Length} signatures, the SDK signed with {keys.Count} keys";
+            yield break;
+        }
+
+        for (var i = 0; i < keys.Count; i++)
+        {
+            if (signatures[i].Hint != keys[i].Hint)
+            {
+                yield return $"{what}[{i}]: hint {signatures[i].Hint}, expected {keys[i].Hint} of {keys[i]}";
+            }
+
+            if (!KeyPair.Verify(keys[i], hash.Bytes, signatures[i].SignatureSpan))
+            {
+                yield return $"{what}[{i}]: C# does not verify the SDK's signature by {keys[i]}";
+            }
+        }
+    }
+
+    private void AssertCovered(Coverage coverage)
+    {
+        output.WriteLine($"covered: {string.Join(", ", coverage.Seen.Order(StringComparer.Ordinal))}");
+        if (Cases >= 500)
+        {
+            Assert.True(!coverage.Missing.Any(), $"the random cases missed {string.Join(", ", coverage.Missing)}; {RunSeed.Replay}");
+        }
+    }
+
+    private static JsonArray Addresses(ImmutableArray<AccountId> accounts)
+        => new(accounts.Select(a => (JsonNode)JsonValue.Create(a.ToString())).ToArray());
+}
