@@ -1,0 +1,31 @@
+using System.Collections.Immutable;
+using Watchtower.Stellar;
+
+namespace Watchtower.Channels.Protocol;
+
+/// <summary>
+/// Messages between participants. Transactions are never sent: each side rebuilds them from the
+/// parameters and the proposal, so a peer can only contribute signatures, which are checked
+/// against our own copy.
+/// </summary>
+public abstract record PeerMessage(ChannelId Channel, int Sender);
+
+/// <summary>Round j's content: its start time M_j, whether it is the cooperative close, and c_{j,·}.</summary>
+public sealed record RoundProposal(ChannelId Channel, int Sender, long Round, DateTimeOffset Start, bool Closing, RoundOutcome Outcome)
+    : PeerMessage(Channel, Sender);
+
+/// <summary>Phase 1: the sender's ratchet-key signature on each snapshot t_{j,1..n}.</summary>
+public sealed record SnapshotSignatures(ChannelId Channel, int Sender, long Round, ImmutableArray<DecoratedSignature> Signatures)
+    : PeerMessage(Channel, Sender);
+
+/// <summary>Phase 2 (only once the sender holds every snapshot signature): its ratchet-key signature on each v_{j,1..n}.</summary>
+public sealed record RatchetSignatures(ChannelId Channel, int Sender, long Round, ImmutableArray<DecoratedSignature> Signatures)
+    : PeerMessage(Channel, Sender);
+
+/// <summary>The sender's signatures on the funding transaction (wallet if it deposits; R's master for participant 0).</summary>
+public sealed record FundingSignatures(ChannelId Channel, int Sender, ImmutableArray<DecoratedSignature> Signatures)
+    : PeerMessage(Channel, Sender);
+
+/// <summary>A refusal, so the proposer learns why a round will not complete.</summary>
+public sealed record RoundRejected(ChannelId Channel, int Sender, long Round, ProtocolErrorCode Code, string Reason)
+    : PeerMessage(Channel, Sender);

@@ -1,0 +1,363 @@
+using System.Collections.Immutable;
+using System.Diagnostics.Metrics;
+using Watchtower.Channels.Protocol;
+using Watchtower.Channels.Transport;
+using Watchtower.Channels.Wire;
+using Watchtower.Contracts.Protocol;
+using Watchtower.Ledger;
+using Watchtower.Stellar;
+
+namespace Watchtower.Channels.Runtime;
+
+/// <summary>What one monitor step saw and did.</summary>
+public sealed record MonitorStep(MonitorDecision Decision, SequenceNumber? EscrowSequence, DateTimeOffset LedgerTime, ImmutableArray<SubmitOutcome> Submissions);
+
+/// <summary>
+/// One participant of a channel: drives the pure protocol over a transport, persists every new
+/// state before any message leaves (so whatever a peer may hold, our file holds too), publishes a
+/// bundle after each completed round, and applies the monitor/timeout rules against the ledger.
+/// Ledger close time is the only clock protocol decisions see. Not thread-safe by design: calls
+/// are serialized by an internal gate.
+/// </summary>
+public sealed class ParticipantRuntime
+{
+    private static readonly Meter Meter = new("Watchtower.Channels");
+    private static readonly Counter<long> RejectedCounter = Meter.CreateCounter<long>("watchtower_channel_rejected_messages_total", description: "Inbound peer messages refused, by error code");
+    private static readonly Counter<long> RoundsCounter = Meter.CreateCounter<long>("watchtower_channel_rounds_completed_total", description: "Rounds that became final for a participant");
+
+    private readonly ParticipantKeys _keys;
+    private readonly IPeerTransport _transport;
+    private readonly ILedgerClient _ledger;
+    private readonly IChannelStore _store;
+    private readonly IBundleSink _bundles;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly List<ProtocolError> _errors = [];
+    private long _refreshAttemptedFor = -1;
+
+    private ParticipantRuntime(ParticipantKeys keys, ChannelState state, IPeerTransport transport, ILedgerClient ledger, IChannelStore store, IBundleSink bundles)
+    {
+        _keys = keys;
+        State = state;
+        _transport = transport;
+        _ledger = ledger;
+        _store = store;
+        _bundles = bundles;
+    }
+
+    public ChannelState State { get; private set; }
+
+    public int Me => State.Me;
+
+    /// <summary>Frames that could not be handed to the transport (peer down).</summary>
+    public int SendFailures { get; private set; }
+
+    /// <summary>Every refused input since start (typed), newest last.</summary>
+    public IReadOnlyList<ProtocolError> Errors => _errors;
+
+    /// <summary>A new participant: state saved before anything else happens.</summary>
+    public static async Task<ParticipantRuntime> CreateAsync(
+        ParticipantKeys keys, ChannelState state, IPeerTransport transport, ILedgerClient ledger, IChannelStore store, IBundleSink bundles, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(store);
+        var me = state.Parameters.Participants[state.Me];
+        if (keys.Wallet.AccountId != me.Wallet || keys.Version.AccountId != me.VersionAccount || keys.Ratchet.AccountId != me.RatchetKey)
+        {
+            throw new ArgumentException("the keys do not match this participant's accounts", nameof(keys));
+        }
+
+        var runtime = new ParticipantRuntime(keys, state, transport, ledger, store, bundles);
+        await store.SaveAsync(StateCodec.Encode(keys, state), ct).ConfigureAwait(false);
+        return runtime;
+    }
+
+    /// <summary>Restart from the stored state (after a crash).</summary>
+    public static async Task<ParticipantRuntime> RestoreAsync(IPeerTransport transport, ILedgerClient ledger, IChannelStore store, IBundleSink bundles, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var bytes = await store.LoadAsync(ct).ConfigureAwait(false) ?? throw new InvalidOperationException("no stored channel state");
+        var (keys, state) = StateCodec.Decode(bytes);
+        return new ParticipantRuntime(keys, state, transport, ledger, store, bundles);
+    }
+
+    /// <summary>Propose the next round with the given outcome, starting at the latest ledger close time.</summary>
+    public async Task<ProtocolError?> ProposeAsync(RoundOutcome outcome, CancellationToken ct)
+    {
+        var now = (await _ledger.GetLatestLedgerAsync(ct).ConfigureAwait(false)).CloseTime;
+        return await ProposeAtAsync(outcome, closing: false, now, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Propose the cooperative close: the latest outcome, executable at once.</summary>
+    public async Task<ProtocolError?> ProposeCloseAsync(CancellationToken ct)
+    {
+        var latest = State.Latest ?? throw new InvalidOperationException("no completed round to close on");
+        var now = (await _ledger.GetLatestLedgerAsync(ct).ConfigureAwait(false)).CloseTime;
+        return await ProposeAtAsync(latest.Outcome, closing: true, now, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Propose at an explicit ledger time (callers that already read the ledger, benchmarks).</summary>
+    public async Task<ProtocolError?> ProposeAtAsync(RoundOutcome outcome, bool closing, DateTimeOffset ledgerTime, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var transition = ChannelProtocol.Propose(State, _keys, outcome, closing, ledgerTime);
+            await ApplyAsync(transition, ct).ConfigureAwait(false);
+            return transition.Error;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Handle every frame already waiting; returns how many were handled.</summary>
+    public async Task<int> DrainInboxAsync(DateTimeOffset ledgerTime, CancellationToken ct)
+    {
+        var handled = 0;
+        while (_transport.TryReceive(out var frame))
+        {
+            await HandleFrameAsync(frame!, ledgerTime, ct).ConfigureAwait(false);
+            handled++;
+        }
+
+        return handled;
+    }
+
+    /// <summary>Wait for the next frame and handle it.</summary>
+    public async Task ReceiveOneAsync(DateTimeOffset ledgerTime, CancellationToken ct)
+    {
+        var frame = await _transport.ReceiveAsync(ct).ConfigureAwait(false);
+        await HandleFrameAsync(frame, ledgerTime, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Abandon a stalled round we have not signed ratchets for.</summary>
+    public async Task<ProtocolError?> AbandonPendingAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var transition = ChannelProtocol.Abandon(State);
+            await ApplyAsync(transition, ct).ConfigureAwait(false);
+            return transition.Error;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Submit the assembled funding transaction and confirm it on the ledger (R has N signers and
+    /// threshold N). Any participant may submit; the first to land wins.
+    /// </summary>
+    public async Task<bool> FundAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (State.Funding is { } funding && !await IsFundedAsync(ct).ConfigureAwait(false))
+            {
+                await _ledger.SubmitAsync(funding, ct).ConfigureAwait(false);
+            }
+
+            if (State.Phase == ChannelPhase.Opening && await IsFundedAsync(ct).ConfigureAwait(false))
+            {
+                await SetStateAsync(ChannelProtocol.FundingConfirmed(State), ct).ConfigureAwait(false);
+            }
+
+            return State.Phase != ChannelPhase.Opening;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Force close: put our latest ratchet on the ledger now; <see cref="CheckLedgerAsync"/> finishes.</summary>
+    public async Task<SubmitOutcome> ForceCloseAsync(CancellationToken ct)
+    {
+        var latest = State.Latest ?? throw new InvalidOperationException("no completed round");
+        return await _ledger.SubmitAsync(latest.Ratchet, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One pass of the spec's monitor and timeout rules at the latest ledger: read R's sequence,
+    /// decide with <see cref="MonitorRule.Decide"/>, and submit what the decision calls for. On a
+    /// timeout we first try to refresh the round (a new round, same outcome); if that has not
+    /// completed by the next pass, we publish v_max.
+    /// </summary>
+    public async Task<MonitorStep?> CheckLedgerAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (State.MonitorInput() is not { } input || State.Phase == ChannelPhase.Closed)
+            {
+                return null;
+            }
+
+            var header = await _ledger.GetLatestLedgerAsync(ct).ConfigureAwait(false);
+            var escrow = await _ledger.LoadAccountAsync(State.Parameters.Escrow, ct).ConfigureAwait(false);
+            var decision = MonitorRule.Decide(input, escrow?.Sequence, header.CloseTime);
+            var submissions = ImmutableArray.CreateBuilder<SubmitOutcome>();
+            var latest = State.Latest!;
+            switch (decision.Action)
+            {
+                case MonitorAction.SubmitRatchet when decision.Case == MonitorCase.Timeout && ShouldRefresh(latest):
+                    _refreshAttemptedFor = latest.Round;
+                    var refresh = ChannelProtocol.Propose(State, _keys, latest.Outcome, closing: false, header.CloseTime);
+                    await ApplyAsync(refresh, ct).ConfigureAwait(false);
+                    if (refresh.Accepted)
+                    {
+                        break;
+                    }
+
+                    submissions.Add(await _ledger.SubmitAsync(latest.Ratchet, ct).ConfigureAwait(false));
+                    break;
+                case MonitorAction.SubmitRatchet:
+                    submissions.Add(await _ledger.SubmitAsync(latest.Ratchet, ct).ConfigureAwait(false));
+                    break;
+                case MonitorAction.SubmitLatestSnapshots:
+                    await SubmitSnapshotsAsync(latest.Snapshots, decision.FirstSnapshot, submissions, ct).ConfigureAwait(false);
+                    break;
+                case MonitorAction.SubmitPendingSnapshots:
+                    await SubmitSnapshotsAsync(State.Pending!.SignedSnapshots(), decision.FirstSnapshot, submissions, ct).ConfigureAwait(false);
+                    break;
+                case MonitorAction.StopWatching:
+                    await SetStateAsync(ChannelProtocol.Closed(State), ct).ConfigureAwait(false);
+                    break;
+            }
+
+            return new MonitorStep(decision, escrow?.Sequence, header.CloseTime, submissions.ToImmutable());
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>A refresh is worth one try per round, and only while rounds can still be made.</summary>
+    private bool ShouldRefresh(CompletedRound latest) =>
+        State.Phase == ChannelPhase.Open && _refreshAttemptedFor != latest.Round && State.Pending is not { RatchetsSigned: true };
+
+    private async Task SubmitSnapshotsAsync(ImmutableArray<TransactionEnvelope> snapshots, int first, ImmutableArray<SubmitOutcome>.Builder submissions, CancellationToken ct)
+    {
+        for (var i = first; i < snapshots.Length; i++)
+        {
+            var outcome = await _ledger.SubmitAsync(snapshots[i], ct).ConfigureAwait(false);
+            submissions.Add(outcome);
+            if (!outcome.Success)
+            {
+                // The next pass re-reads R and resumes from wherever the ledger is.
+                return;
+            }
+        }
+    }
+
+    private async Task<bool> IsFundedAsync(CancellationToken ct)
+    {
+        var escrow = await _ledger.LoadAccountAsync(State.Parameters.Escrow, ct).ConfigureAwait(false);
+        var n = (byte)State.Parameters.Count;
+        return escrow is not null && escrow.Sequence >= State.Parameters.FundedEscrowSequence &&
+               escrow.Thresholds.Low == n && escrow.Thresholds.Medium == n && escrow.Thresholds.High == n;
+    }
+
+    private async Task HandleFrameAsync(InboundFrame frame, DateTimeOffset ledgerTime, CancellationToken ct)
+    {
+        PeerMessage message;
+        try
+        {
+            message = PeerMessageCodec.Decode(frame.Payload);
+        }
+        catch (WireFormatException e)
+        {
+            Reject(new ProtocolError(ProtocolErrorCode.MalformedMessage, e.Message));
+            return;
+        }
+
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var transition = ChannelProtocol.Receive(State, _keys, frame.From, message, ledgerTime);
+            await ApplyAsync(transition, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private void Reject(ProtocolError error)
+    {
+        _errors.Add(error);
+        RejectedCounter.Add(1, new KeyValuePair<string, object?>("code", error.Code.ToString()));
+    }
+
+    /// <summary>Persist first, then act: no signature leaves before the state that produced it is durable.</summary>
+    private async Task ApplyAsync(Transition transition, CancellationToken ct)
+    {
+        if (transition.Error is { } error)
+        {
+            Reject(error);
+        }
+
+        if (!ReferenceEquals(transition.State, State))
+        {
+            await SetStateAsync(transition.State, ct).ConfigureAwait(false);
+        }
+
+        foreach (var action in transition.Actions)
+        {
+            switch (action)
+            {
+                case Broadcast b:
+                    var payload = PeerMessageCodec.Encode(b.Message);
+                    for (var k = 0; k < State.Parameters.Count; k++)
+                    {
+                        if (k != State.Me)
+                        {
+                            await SendQuietlyAsync(k, payload, ct).ConfigureAwait(false);
+                        }
+                    }
+
+                    break;
+                case SendTo s:
+                    await SendQuietlyAsync(s.Participant, PeerMessageCodec.Encode(s.Message), ct).ConfigureAwait(false);
+                    break;
+                case RoundCompleted c:
+                    RoundsCounter.Add(1);
+                    await _bundles.PublishAsync(ChannelBundle.From(State.Parameters, State.Me, c.Round), ct).ConfigureAwait(false);
+                    if (c.Round.Closing)
+                    {
+                        await _ledger.SubmitAsync(c.Round.Ratchet, ct).ConfigureAwait(false);
+                    }
+
+                    break;
+                case FundingReady:
+                    // Submission is the caller's move (FundAsync), so opening stays observable step by step.
+                    break;
+            }
+        }
+    }
+
+    /// <summary>A peer being unreachable never fails our step: the round just does not complete.</summary>
+    private async Task SendQuietlyAsync(int to, byte[] payload, CancellationToken ct)
+    {
+        try
+        {
+            await _transport.SendAsync(to, payload, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+        {
+            SendFailures++;
+        }
+    }
+
+    private async Task SetStateAsync(ChannelState state, CancellationToken ct)
+    {
+        await _store.SaveAsync(StateCodec.Encode(_keys, state), ct).ConfigureAwait(false);
+        State = state;
+    }
+}

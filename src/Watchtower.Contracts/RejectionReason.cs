@@ -1,0 +1,123 @@
+namespace Watchtower.Contracts;
+
+/// <summary>Why the tower refused an upload or request. Stable numbers: they travel in messages.</summary>
+public enum RejectionReason
+{
+    /// <summary>The sealed envelope or the plaintext bundle does not parse.</summary>
+    Malformed = 1,
+    /// <summary>The wallet's signature over the sealed envelope does not verify.</summary>
+    BadSignature = 2,
+    /// <summary>The bundle was sealed to another tower key.</summary>
+    WrongTowerKey = 3,
+    /// <summary>Sealed to this tower, but the AEAD refused it (tampered ciphertext or associated data).</summary>
+    DecryptionFailed = 4,
+    UnknownSubscription = 5,
+    SubscriptionExpired = 6,
+    /// <summary>The subscription's channel count or byte allowance would be exceeded.</summary>
+    QuotaExceeded = 7,
+    /// <summary>The tower already holds a later round of this channel.</summary>
+    StaleRound = 8,
+    /// <summary>An envelope, bundle or field exceeds its hard size limit.</summary>
+    Oversized = 9,
+    /// <summary>The transactions contradict the protocol; <see cref="ContentProblem"/> says how.</summary>
+    InvalidContent = 10,
+    /// <summary>The bundle is for another network than the tower's.</summary>
+    NetworkMismatch = 11,
+    /// <summary>The channel id is already held by another subscription.</summary>
+    ChannelConflict = 12,
+}
+
+/// <summary>The precise protocol violation behind <see cref="RejectionReason.InvalidContent"/>.</summary>
+public enum ContentProblem
+{
+    None = 0,
+    /// <summary>A ratchet or snapshot is not a decodable v0/v1 transaction envelope.</summary>
+    TransactionDecode = 1,
+    /// <summary>The channel id is not the one derived from the network, R and the version account.</summary>
+    ChannelIdMismatch = 2,
+    /// <summary>The ratchet's source is not the wallet's version account.</summary>
+    RatchetSourceMismatch = 3,
+    /// <summary>The ratchet is not exactly one BUMP_SEQUENCE whose operation source is R.</summary>
+    RatchetOperation = 4,
+    /// <summary>The ratchet does not bump R to the bundle's r_j.</summary>
+    BumpTargetMismatch = 5,
+    /// <summary>Not exactly n snapshots, or one not sourced at R.</summary>
+    SnapshotSet = 6,
+    /// <summary>The snapshots' sequence numbers are not r_j+1 .. r_j+n in order.</summary>
+    SnapshotSequence = 7,
+    /// <summary>Time bounds disagree with the bundle's declaration or with the protocol's shape.</summary>
+    TimeBounds = 8,
+    /// <summary>The gap between the ratchet's maxTime and the snapshots' minTime is shorter than D.</summary>
+    DelayTooShort = 9,
+    /// <summary>A required signature is missing or does not verify.</summary>
+    MissingSignature = 10,
+    /// <summary>A snapshot operation is sourced at an account whose signers the bundle cannot vouch for.</summary>
+    ForeignOperationSource = 11,
+    /// <summary>Parameters out of range (n, D, watched accounts, signer set).</summary>
+    Parameters = 12,
+    /// <summary>A signature satisfies no required signer: the network would refuse the transaction (txBAD_AUTH_EXTRA).</summary>
+    UnusedSignature = 13,
+}
+
+/// <summary>The one exception the bundle pipeline throws for bad input; callers map it to a reply and a metric.</summary>
+public sealed class BundleRejectedException : Exception
+{
+    public BundleRejectedException(RejectionReason reason, string detail, ContentProblem problem = ContentProblem.None)
+        : base($"{reason}: {detail}")
+    {
+        Reason = reason;
+        Detail = detail;
+        Problem = problem;
+    }
+
+    public BundleRejectedException(RejectionReason reason, string detail, Exception inner, ContentProblem problem = ContentProblem.None)
+        : base($"{reason}: {detail}", inner)
+    {
+        Reason = reason;
+        Detail = detail;
+        Problem = problem;
+    }
+
+    public BundleRejectedException()
+        : this(RejectionReason.Malformed, "unspecified")
+    {
+    }
+
+    public BundleRejectedException(string message)
+        : this(RejectionReason.Malformed, message)
+    {
+    }
+
+    public BundleRejectedException(string message, Exception innerException)
+        : this(RejectionReason.Malformed, message, innerException)
+    {
+    }
+
+    public RejectionReason Reason { get; }
+    public string Detail { get; }
+    public ContentProblem Problem { get; }
+
+    public static BundleRejectedException Invalid(ContentProblem problem, string detail) =>
+        new(RejectionReason.InvalidContent, detail, problem);
+}
+
+public static class RejectionReasonLabels
+{
+    /// <summary>The metric label for a reason: snake_case, stable.</summary>
+    public static string ToLabel(this RejectionReason reason) => reason switch
+    {
+        RejectionReason.Malformed => "malformed",
+        RejectionReason.BadSignature => "bad_signature",
+        RejectionReason.WrongTowerKey => "wrong_tower_key",
+        RejectionReason.DecryptionFailed => "decryption_failed",
+        RejectionReason.UnknownSubscription => "unknown_subscription",
+        RejectionReason.SubscriptionExpired => "subscription_expired",
+        RejectionReason.QuotaExceeded => "quota_exceeded",
+        RejectionReason.StaleRound => "stale_round",
+        RejectionReason.Oversized => "oversized",
+        RejectionReason.InvalidContent => "invalid_content",
+        RejectionReason.NetworkMismatch => "network_mismatch",
+        RejectionReason.ChannelConflict => "channel_conflict",
+        _ => "unknown",
+    };
+}

@@ -1,0 +1,48 @@
+using System.Collections.Immutable;
+using Watchtower.Contracts;
+using Watchtower.Stellar;
+
+namespace Watchtower.Tower.Storage;
+
+/// <summary>
+/// The tower's durable state: subscriptions, channel records (ciphertext + clear metadata), the
+/// watched-account index, and the ledger-time schedule. Implemented on Redis (production) and in
+/// memory (embedded demo); both pass the same contract tests.
+/// </summary>
+public interface IChannelStore
+{
+    Task PutSubscriptionAsync(Subscription subscription, CancellationToken ct);
+
+    Task<Subscription?> GetSubscriptionAsync(Guid subscriptionId, CancellationToken ct);
+
+    /// <summary>
+    /// Compare-and-set by round, quota included: a lower round is refused, the same round is
+    /// idempotent (returns the stored receipt), a higher round replaces the record and its index
+    /// entries. Returns only once the outcome is durable in the store.
+    /// </summary>
+    Task<StoreResult> StoreAsync(Subscription subscription, ChannelMetadata metadata, BundleReceipt receipt, ReadOnlyMemory<byte> sealedBundle, CancellationToken ct);
+
+    Task<StoredChannel?> GetAsync(ChannelId channelId, CancellationToken ct);
+
+    /// <summary>Frees every byte of the channel (record, index entries, schedule, quota) if its stored round is ≤ <paramref name="upToRound"/>.</summary>
+    Task<ForgetOutcome> ForgetAsync(ChannelId channelId, ulong upToRound, CancellationToken ct);
+
+    Task<ImmutableArray<ChannelId>> ChannelsWatchingAsync(AccountId account, CancellationToken ct);
+
+    /// <summary>Sets (or moves) a follow-up for a channel at a ledger time.</summary>
+    Task ScheduleFollowUpAsync(ChannelId channelId, ulong dueTime, CancellationToken ct);
+
+    Task RemoveScheduledAsync(ChannelId channelId, ScheduleKind kind, CancellationToken ct);
+
+    /// <summary>Deadlines and follow-ups due at or before <paramref name="ledgerTime"/>, earliest first.</summary>
+    Task<ImmutableArray<ScheduledItem>> DueAsync(ulong ledgerTime, int max, CancellationToken ct);
+
+    /// <summary>The change-feed position now. Take it before <see cref="ScanWatchedIndexAsync"/>, then replay changes after it.</summary>
+    Task<string> GetWatchedIndexCursorAsync(CancellationToken ct);
+
+    /// <summary>Every index entry (account → channels) at some moment after the call starts.</summary>
+    IAsyncEnumerable<(WatchedAccountKey Account, ImmutableArray<ChannelId> Channels)> ScanWatchedIndexAsync(CancellationToken ct);
+
+    /// <summary>Index changes after <paramref name="cursor"/>, oldest first, at most <paramref name="max"/>.</summary>
+    Task<WatchedIndexChanges> ReadWatchedIndexChangesAsync(string cursor, int max, CancellationToken ct);
+}

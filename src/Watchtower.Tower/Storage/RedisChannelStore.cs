@@ -1,0 +1,270 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using StackExchange.Redis;
+using Watchtower.Contracts;
+using Watchtower.Stellar;
+
+namespace Watchtower.Tower.Storage;
+
+/// <summary>
+/// <see cref="IChannelStore"/> on Redis; the key layout is documented in docs/tower-layout.md.
+/// Writes go through Lua scripts, each confined to one hash slot. An upload runs three of them in
+/// an order that never loses protection if the process dies in between (index entries are added
+/// after the record exists and are removed only by a forget that also removes the record).
+/// </summary>
+public sealed class RedisChannelStore : IChannelStore
+{
+    private const string CursorScript = """
+        local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+        local id = '0-0'
+        if #last > 0 then id = last[1][1] end
+        return {id, redis.call('GET', KEYS[2]) or '0'}
+        """;
+
+    private readonly IDatabase _db;
+    private readonly string _prefix;
+    private readonly int _maxChanges;
+    private readonly RedisKey _accounts;
+    private readonly RedisKey _versions;
+    private readonly RedisKey _deadlines;
+    private readonly RedisKey _followUps;
+    private readonly RedisKey _changes;
+    private readonly RedisKey _changeCounter;
+
+    /// <param name="prefix">Key prefix (default "wt"); tests use a unique one per run.</param>
+    /// <param name="maxChanges">Approximate length kept of the index change feed; a reader further behind reloads.</param>
+    public RedisChannelStore(IConnectionMultiplexer redis, string prefix = "wt", int maxChanges = 100_000)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        _db = redis.GetDatabase();
+        _prefix = prefix;
+        _maxChanges = maxChanges;
+        _accounts = $"{prefix}:{{ix}}:acct";
+        _versions = $"{prefix}:{{ix}}:ver";
+        _deadlines = $"{prefix}:{{ix}}:deadline";
+        _followUps = $"{prefix}:{{ix}}:followup";
+        _changes = $"{prefix}:{{ix}}:changes";
+        _changeCounter = $"{prefix}:{{ix}}:changeseq";
+    }
+
+    public RedisKey RecordKey(ChannelId id) => $"{_prefix}:{{ch:{id}}}";
+
+    private RedisKey SubscriptionKey(Guid id) => $"{_prefix}:{{sub:{id:N}}}";
+
+    private RedisKey UsageKey(Guid id) => $"{_prefix}:{{sub:{id:N}}}:usage";
+
+    public async Task PutSubscriptionAsync(Subscription subscription, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        await _db.HashSetAsync(SubscriptionKey(subscription.Id),
+        [
+            new HashEntry("key", subscription.WalletKey.PublicKey.ToArray()),
+            new HashEntry("maxch", subscription.MaxChannels),
+            new HashEntry("maxb", subscription.MaxBytes),
+            new HashEntry("exp", subscription.ExpiresAt.ToUnixTimeMilliseconds()),
+        ]).ConfigureAwait(false);
+    }
+
+    public async Task<Subscription?> GetSubscriptionAsync(Guid subscriptionId, CancellationToken ct)
+    {
+        var values = await _db.HashGetAsync(SubscriptionKey(subscriptionId), ["key", "maxch", "maxb", "exp"]).ConfigureAwait(false);
+        if (values[0].IsNull)
+        {
+            return null;
+        }
+        return new Subscription(subscriptionId, new AccountId((byte[])values[0]!), (int)values[1], (long)values[2],
+            DateTimeOffset.FromUnixTimeMilliseconds((long)values[3]));
+    }
+
+    public async Task<StoreResult> StoreAsync(Subscription subscription, ChannelMetadata metadata, BundleReceipt receipt, ReadOnlyMemory<byte> sealedBundle, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        ArgumentNullException.ThrowIfNull(metadata);
+        ArgumentNullException.ThrowIfNull(receipt);
+        var channel = metadata.ChannelId.ToBytes();
+        var record = ChannelRecordCodec.Encode(metadata, receipt, sealedBundle.Span);
+        var usage = UsageKey(subscription.Id);
+
+        // 1. Quota (subscription slot): reserve this channel's new size.
+        var previous = (long)await _db.ScriptEvaluateAsync(RedisScripts.ReserveQuota, [usage],
+            [channel, sealedBundle.Length, subscription.MaxChannels, subscription.MaxBytes]).ConfigureAwait(false);
+        if (previous is -2 or -3)
+        {
+            return new StoreResult(StoreOutcome.QuotaExceeded, null, null);
+        }
+
+        // 2. Compare-and-set on the round (channel slot).
+        var roundText = ChannelRecordCodec.RoundText(metadata.Round);
+        var result = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.StoreRecord, [RecordKey(metadata.ChannelId)],
+            [roundText, record, metadata.SubscriptionId.ToByteArray(bigEndian: true)]).ConfigureAwait(false))!;
+        var code = (int)result[0];
+        if (code is 1 or 2)
+        {
+            // 3. Index and deadline (global slot), only once the record exists.
+            await ReindexAsync(metadata).ConfigureAwait(false);
+            return new StoreResult(code == 1 ? StoreOutcome.Stored : StoreOutcome.Replaced, receipt, metadata.Round);
+        }
+
+        // Nothing changed: give the reservation back.
+        await _db.ScriptEvaluateAsync(RedisScripts.SetUsage, [usage], [channel, previous]).ConfigureAwait(false);
+        switch (code)
+        {
+            case 3:
+                // A replay: the first attempt may have died between steps 2 and 3, so make sure
+                // the index reflects what is stored (idempotent).
+                if (await GetAsync(metadata.ChannelId, ct).ConfigureAwait(false) is { } stored)
+                {
+                    await ReindexAsync(stored.Metadata).ConfigureAwait(false);
+                }
+                return new StoreResult(StoreOutcome.Unchanged, BundleReceipt.FromBytes((byte[])result[1]!), metadata.Round);
+            case 4:
+                return new StoreResult(StoreOutcome.Stale, null, ulong.Parse((string)result[1]!, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture));
+            default:
+                return new StoreResult(StoreOutcome.Conflict, null, null);
+        }
+    }
+
+    private Task ReindexAsync(ChannelMetadata metadata) =>
+        _db.ScriptEvaluateAsync(RedisScripts.Reindex, [_accounts, _versions, _deadlines, _changes, _changeCounter],
+        [
+            metadata.ChannelId.ToBytes(), ChannelRecordCodec.RoundText(metadata.Round),
+            ChannelRecordCodec.PackAccounts(metadata.WatchedAccounts), metadata.DeadlineTime, _maxChanges,
+        ]);
+
+    public async Task<StoredChannel?> GetAsync(ChannelId channelId, CancellationToken ct)
+    {
+        var value = await _db.StringGetAsync(RecordKey(channelId)).ConfigureAwait(false);
+        return value.IsNull ? null : ChannelRecordCodec.Decode(channelId, (byte[])value!);
+    }
+
+    public async Task<ForgetOutcome> ForgetAsync(ChannelId channelId, ulong upToRound, CancellationToken ct)
+    {
+        var upTo = ChannelRecordCodec.RoundText(upToRound);
+        var channel = channelId.ToBytes();
+        var stored = await GetAsync(channelId, ct).ConfigureAwait(false);
+        if (stored is not null && stored.Metadata.Round > upToRound)
+        {
+            return ForgetOutcome.NewerRoundKept;
+        }
+        // Index first: a crash after it leaves a record nobody is alerted for, which the retried
+        // forget removes; the reverse order could leave index entries pointing at nothing forever.
+        await _db.ScriptEvaluateAsync(RedisScripts.Unindex, [_accounts, _versions, _deadlines, _followUps, _changes, _changeCounter],
+            [channel, upTo, _maxChanges]).ConfigureAwait(false);
+        if (stored is null)
+        {
+            return ForgetOutcome.NotFound;
+        }
+        await _db.ScriptEvaluateAsync(RedisScripts.SetUsage, [UsageKey(stored.Metadata.SubscriptionId)], [channel, -1]).ConfigureAwait(false);
+        var deleted = (int)await _db.ScriptEvaluateAsync(RedisScripts.DeleteRecord, [RecordKey(channelId)], [upTo]).ConfigureAwait(false);
+        return deleted switch
+        {
+            1 => ForgetOutcome.Forgotten,
+            -1 => ForgetOutcome.NewerRoundKept,
+            _ => ForgetOutcome.NotFound,
+        };
+    }
+
+    public async Task<ImmutableArray<ChannelId>> ChannelsWatchingAsync(AccountId account, CancellationToken ct)
+    {
+        var value = await _db.HashGetAsync(_accounts, account.PublicKey.ToArray()).ConfigureAwait(false);
+        return value.IsNull ? [] : SplitChannels((byte[])value!);
+    }
+
+    public Task ScheduleFollowUpAsync(ChannelId channelId, ulong dueTime, CancellationToken ct) =>
+        _db.SortedSetAddAsync(_followUps, channelId.ToBytes(), dueTime);
+
+    public Task RemoveScheduledAsync(ChannelId channelId, ScheduleKind kind, CancellationToken ct) =>
+        _db.SortedSetRemoveAsync(kind == ScheduleKind.Deadline ? _deadlines : _followUps, channelId.ToBytes());
+
+    public async Task<ImmutableArray<ScheduledItem>> DueAsync(ulong ledgerTime, int max, CancellationToken ct)
+    {
+        var deadlines = _db.SortedSetRangeByScoreWithScoresAsync(_deadlines, double.NegativeInfinity, ledgerTime, take: max);
+        var followUps = _db.SortedSetRangeByScoreWithScoresAsync(_followUps, double.NegativeInfinity, ledgerTime, take: max);
+        var items = (await deadlines.ConfigureAwait(false)).Select(e => new ScheduledItem(ChannelId.FromBytes((byte[])e.Element!), ScheduleKind.Deadline, (ulong)e.Score))
+            .Concat((await followUps.ConfigureAwait(false)).Select(e => new ScheduledItem(ChannelId.FromBytes((byte[])e.Element!), ScheduleKind.FollowUp, (ulong)e.Score)));
+        return [.. items.OrderBy(i => i.DueTime).Take(max)];
+    }
+
+    public async Task<string> GetWatchedIndexCursorAsync(CancellationToken ct)
+    {
+        var result = (RedisResult[])(await _db.ScriptEvaluateAsync(CursorScript, [_changes, _changeCounter]).ConfigureAwait(false))!;
+        return $"{(string)result[0]!}|{(string)result[1]!}";
+    }
+
+    public async IAsyncEnumerable<(WatchedAccountKey Account, ImmutableArray<ChannelId> Channels)> ScanWatchedIndexAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var entry in _db.HashScanAsync(_accounts, pageSize: 1000).WithCancellation(ct).ConfigureAwait(false))
+        {
+            yield return (WatchedAccountKey.FromBytes((byte[])entry.Name!), SplitChannels((byte[])entry.Value!));
+        }
+    }
+
+    public async Task<WatchedIndexChanges> ReadWatchedIndexChangesAsync(string cursor, int max, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(cursor);
+        var (lastId, lastNumber) = ParseCursor(cursor);
+        var result = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.ReadChanges, [_changes, _changeCounter], [lastId, max]).ConfigureAwait(false))!;
+        var counter = long.Parse((string)result[0]!, CultureInfo.InvariantCulture);
+        var entries = (RedisResult[])result[1]!;
+        var changes = ImmutableArray.CreateBuilder<WatchedIndexChange>(entries.Length);
+        var expected = lastNumber + 1;
+        foreach (var entry in entries)
+        {
+            var parts = (RedisResult[])entry!;
+            var id = (string)parts[0]!;
+            var fields = (RedisResult[])parts[1]!;
+            long number = 0;
+            ChannelId channel = default;
+            ImmutableArray<WatchedAccountKey> added = [], removed = [];
+            for (var i = 0; i + 1 < fields.Length; i += 2)
+            {
+                switch ((string)fields[i]!)
+                {
+                    case "n": number = long.Parse((string)fields[i + 1]!, CultureInfo.InvariantCulture); break;
+                    case "c": channel = ChannelId.FromBytes((byte[])fields[i + 1]!); break;
+                    case "a": added = SplitAccounts((byte[])fields[i + 1]!); break;
+                    case "r": removed = SplitAccounts((byte[])fields[i + 1]!); break;
+                }
+            }
+            if (number != expected)
+            {
+                return new WatchedIndexChanges([], cursor, Gap: true);
+            }
+            expected++;
+            changes.Add(new WatchedIndexChange(channel, added, removed));
+            lastId = id;
+            lastNumber = number;
+        }
+        var gap = changes.Count == 0 && counter > lastNumber;
+        return new WatchedIndexChanges(changes.ToImmutable(), $"{lastId}|{lastNumber}", gap);
+    }
+
+    private static (string Id, long Number) ParseCursor(string cursor)
+    {
+        var bar = cursor.IndexOf('|', StringComparison.Ordinal);
+        return bar < 0 || !long.TryParse(cursor.AsSpan(bar + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            ? throw new FormatException($"not an index cursor: '{cursor}'")
+            : (cursor[..bar], n);
+    }
+
+    private static ImmutableArray<ChannelId> SplitChannels(byte[] packed)
+    {
+        var ids = ImmutableArray.CreateBuilder<ChannelId>(packed.Length / ChannelId.Size);
+        for (var i = 0; i + ChannelId.Size <= packed.Length; i += ChannelId.Size)
+        {
+            ids.Add(ChannelId.FromBytes(packed.AsSpan(i, ChannelId.Size)));
+        }
+        return ids.MoveToImmutable();
+    }
+
+    private static ImmutableArray<WatchedAccountKey> SplitAccounts(byte[] packed)
+    {
+        var keys = ImmutableArray.CreateBuilder<WatchedAccountKey>(packed.Length / 32);
+        for (var i = 0; i + 32 <= packed.Length; i += 32)
+        {
+            keys.Add(WatchedAccountKey.FromBytes(packed.AsSpan(i, 32)));
+        }
+        return keys.MoveToImmutable();
+    }
+}
