@@ -125,36 +125,37 @@ public static class BundleValidator
 
     private static void CheckSignatures(Bundle b, TransactionHash ratchetHash, ImmutableArray<TransactionHash> snapshotHashes)
     {
-        var escrowSigners = EscrowSignerList(b);
-        // The bump is sourced at R (low threshold); the transaction itself at the version account,
-        // whose master key must sign (version accounts are single-key by construction).
-        var escrowWeight = SignatureWeight.Of(escrowSigners, ratchetHash, b.Ratchet.Signatures);
-        if (escrowWeight < Math.Max(b.EscrowSigners.Thresholds.Low, (byte)1))
-        {
-            throw Invalid(ContentProblem.MissingSignature, $"the ratchet carries R signer weight {escrowWeight}, R's low threshold is {b.EscrowSigners.Thresholds.Low}");
-        }
-        if (SignatureWeight.Of([new Signer(new Ed25519SignerKey(b.VersionAccount), 1)], ratchetHash, b.Ratchet.Signatures) < 1)
+        var escrowSigners = SignatureChecker.AccountSigners(b.Escrow, b.EscrowSigners.Thresholds, b.EscrowSigners.Signers);
+        // The ratchet transaction is sourced at the version account, whose master key must sign
+        // (version accounts are single-key by construction); its one operation is sourced at R and
+        // needs R's low threshold. Like stellar-core, every signature must be used by some check.
+        var ratchet = new SignatureChecker(ratchetHash, b.Ratchet.Signatures);
+        if (!ratchet.CheckSignature([new Signer(new Ed25519SignerKey(b.VersionAccount), 1)], 1))
         {
             throw Invalid(ContentProblem.MissingSignature, "the ratchet is not signed by the version account's master key");
+        }
+        if (!ratchet.CheckSignature(escrowSigners, Math.Max((int)b.EscrowSigners.Thresholds.Low, 1)))
+        {
+            throw Invalid(ContentProblem.MissingSignature, $"the ratchet lacks R signer weight {b.EscrowSigners.Thresholds.Low} (R's low threshold)");
+        }
+        if (!ratchet.CheckAllSignaturesUsed())
+        {
+            throw Invalid(ContentProblem.UnusedSignature, "the ratchet carries a signature of no required signer (txBAD_AUTH_EXTRA)");
         }
         for (var k = 0; k < b.Snapshots.Length; k++)
         {
             var tx = TransactionOf(b.Snapshots[k]);
             var needed = Math.Max(RequiredThreshold(tx, b.EscrowSigners.Thresholds), 1);
-            var weight = SignatureWeight.Of(escrowSigners, snapshotHashes[k], b.Snapshots[k].Signatures);
-            if (weight < needed)
+            var snapshot = new SignatureChecker(snapshotHashes[k], b.Snapshots[k].Signatures);
+            if (!snapshot.CheckSignature(escrowSigners, needed))
             {
-                throw Invalid(ContentProblem.MissingSignature, $"snapshot {k + 1} carries R signer weight {weight}, it needs {needed}");
+                throw Invalid(ContentProblem.MissingSignature, $"snapshot {k + 1} lacks R signer weight {needed}");
+            }
+            if (!snapshot.CheckAllSignaturesUsed())
+            {
+                throw Invalid(ContentProblem.UnusedSignature, $"snapshot {k + 1} carries a signature of no R signer (txBAD_AUTH_EXTRA)");
             }
         }
-    }
-
-    private static ImmutableArray<Signer> EscrowSignerList(Bundle b)
-    {
-        var master = b.EscrowSigners.Thresholds.Master;
-        return master == 0
-            ? b.EscrowSigners.Signers
-            : b.EscrowSigners.Signers.Add(new Signer(new Ed25519SignerKey(b.Escrow), master));
     }
 
     // stellar-core's threshold levels: the transaction (fee, sequence) needs low; each operation its

@@ -55,6 +55,8 @@ public enum ContentProblem
     ForeignOperationSource = 11,
     /// <summary>Parameters out of range (n, D, watched accounts, signer set).</summary>
     Parameters = 12,
+    /// <summary>A signature satisfies no required signer: the network would refuse the transaction (txBAD_AUTH_EXTRA).</summary>
+    UnusedSignature = 13,
 }
 
 /// <summary>The one exception the bundle pipeline throws for bad input; callers map it to a reply and a metric.</summary>

@@ -105,7 +105,9 @@ public sealed record NativeAsset : Asset
 
 public sealed record CreditAlphanum4Asset(string Code, AccountId Issuer) : Asset
 {
-    public string Code { get; } = ValidateCode(Code, 1, 4);
+    private readonly string _code = ValidateCode(Code, 1, 4);
+
+    public string Code { get => _code; init => _code = ValidateCode(value, 1, 4); }
 
     public override void WriteXdr(XdrWriter w)
     {
@@ -125,7 +127,9 @@ public sealed record CreditAlphanum4Asset(string Code, AccountId Issuer) : Asset
 
 public sealed record CreditAlphanum12Asset(string Code, AccountId Issuer) : Asset
 {
-    public string Code { get; } = ValidateCode(Code, 5, 12);
+    private readonly string _code = ValidateCode(Code, 5, 12);
+
+    public string Code { get => _code; init => _code = ValidateCode(value, 5, 12); }
 
     public override void WriteXdr(XdrWriter w)
     {

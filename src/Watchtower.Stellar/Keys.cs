@@ -42,6 +42,22 @@ public readonly record struct SignatureHint(uint Value) : IXdrCodec<SignatureHin
 
     public override string ToString() => Value.ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>Parses the 8 hex digits printed by <see cref="ToString"/>.</summary>
+    public static SignatureHint Parse(string hex)
+        => TryParse(hex, out var hint) ? hint : throw new FormatException("a signature hint is 8 hex digits");
+
+    public static bool TryParse([NotNullWhen(true)] string? hex, out SignatureHint hint)
+    {
+        hint = default;
+        if (hex is null || hex.Length != 8 || !uint.TryParse(hex, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var v))
+        {
+            return false;
+        }
+
+        hint = new SignatureHint(v);
+        return true;
+    }
+
     public void WriteXdr(XdrWriter w) => w.WriteUInt32(Value);
 
     public static SignatureHint ReadXdr(XdrReader r) => new(r.ReadUInt32());

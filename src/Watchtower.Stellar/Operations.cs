@@ -122,9 +122,14 @@ public sealed record SetOptionsOperation(
 {
     public const int MaxHomeDomain = 32;
 
-    public string? HomeDomain { get; init; } = HomeDomain is not null && System.Text.Encoding.UTF8.GetByteCount(HomeDomain) > MaxHomeDomain
-        ? throw new ArgumentException($"home domain longer than {MaxHomeDomain} bytes", nameof(HomeDomain))
-        : HomeDomain;
+    private readonly string? _homeDomain = CheckHomeDomain(HomeDomain);
+
+    public string? HomeDomain { get => _homeDomain; init => _homeDomain = CheckHomeDomain(value); }
+
+    private static string? CheckHomeDomain(string? value)
+        => value is not null && System.Text.Encoding.UTF8.GetByteCount(value) > MaxHomeDomain
+            ? throw new ArgumentException($"home domain longer than {MaxHomeDomain} bytes", nameof(HomeDomain))
+            : value;
 
     public override OperationType Type => OperationType.SetOptions;
 

@@ -91,7 +91,9 @@ public sealed record Preconditions : IXdrCodec<Preconditions>
             var needed = LedgerBounds is not null || MinSeqNum is not null || MinSeqAge != 0 || MinSeqLedgerGap != 0 || _extraSigners.Length != 0
                 ? PreconditionType.V2
                 : TimeBounds is not null ? PreconditionType.Time : PreconditionType.None;
-            return needed > DecodedKind ? needed : DecodedKind;
+            // A decoded TIME kind can only be kept while there are time bounds to carry.
+            var floor = DecodedKind == PreconditionType.Time && TimeBounds is null ? PreconditionType.None : DecodedKind;
+            return needed > floor ? needed : floor;
         }
     }
 

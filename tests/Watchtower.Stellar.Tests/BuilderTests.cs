@@ -112,4 +112,14 @@ public class BuilderTests
         var v2 = new TransactionBuilder(A.AccountId, new SequenceNumber(1)).WithPreconditions(new Preconditions { MinSeqLedgerGap = 1 }).AddOperation(new BumpSequenceOperation(default)).Build();
         Assert.Throws<ArgumentException>(() => new TransactionV0Envelope(v2, []));
     }
+
+    [Fact]
+    public void DecodedTimePreconditions_WithoutTimeBounds_FallBackToNone()
+    {
+        var decoded = Watchtower.Stellar.Xdr.XdrCodec.Decode<Preconditions>(Watchtower.Stellar.Xdr.XdrCodec.Encode(Preconditions.FromTimeBounds(new TimeBounds(1, 2))));
+        Assert.Equal(PreconditionType.Time, decoded.DecodedKind);
+        var cleared = decoded with { TimeBounds = null };
+        Assert.Equal(PreconditionType.None, cleared.EncodedKind);
+        Assert.Equal(new byte[4], Watchtower.Stellar.Xdr.XdrCodec.Encode(cleared));
+    }
 }

@@ -114,4 +114,23 @@ public class NetworkAndValueTests
         Assert.NotEqual(r1.AccountId, r2.AccountId);
         Assert.Equal(r1.AccountId, KeyPair.FromSeed(r1.Seed).AccountId);
     }
+
+    [Fact]
+    public void WithExpressions_StillValidateAssetCodesAndHomeDomains()
+    {
+        var usd = new CreditAlphanum4Asset("USD", VectorFile.Key(9).AccountId);
+        Assert.Equal("EUR", (usd with { Code = "EUR" }).Code);
+        Assert.Throws<ArgumentException>(() => usd with { Code = "TOOLONGCODE1234" });
+        Assert.Throws<ArgumentException>(() => new SetOptionsOperation() with { HomeDomain = new string('d', 33) });
+    }
+
+    [Fact]
+    public void SignatureHint_PrintsAndParsesEightHexDigits()
+    {
+        var hint = VectorFile.Key(1).AccountId.Hint;
+        Assert.Equal("b40f6f5c", hint.ToString());
+        Assert.Equal(hint, SignatureHint.Parse("B40F6F5C"));
+        Assert.False(SignatureHint.TryParse("b40f6f5", out _));
+        Assert.False(SignatureHint.TryParse("b40f6f5g", out _));
+    }
 }

@@ -229,4 +229,22 @@ public class XdrLimitTests
         Assert.Throws<ArgumentException>(() => new SetOptionsOperation(HomeDomain: new string('d', 33)));
         Assert.Throws<ArgumentException>(() => SimpleTransaction([.. Enumerable.Repeat<Operation>(new BumpSequenceOperation(default), 101)]));
     }
+
+    private sealed record NestedEncoder(Memo Inner) : IXdrCodec<NestedEncoder>
+    {
+        // Encodes another value through the helpers while being written itself.
+        public void WriteXdr(XdrWriter w) => w.WriteVarOpaque(XdrCodec.Encode(Inner), 64);
+
+        public static NestedEncoder ReadXdr(XdrReader r) => new(XdrCodec.Decode<Memo>(r.ReadVarOpaque(64)));
+    }
+
+    [Fact]
+    public void Codecs_MayUseTheHelpersWhileBeingEncoded()
+    {
+        var value = new NestedEncoder(new MemoId(42));
+        var bytes = XdrCodec.Encode(value);
+        Assert.Equal(4 + 12, bytes.Length);
+        Assert.Equal(value, XdrCodec.Decode<NestedEncoder>(bytes));
+        Assert.Equal(Hash256.Sha256(bytes), XdrCodec.HashOf(value));
+    }
 }

@@ -3,22 +3,28 @@ namespace Watchtower.Stellar.Xdr;
 /// <summary>Whole-value helpers over <see cref="XdrReader"/> / <see cref="XdrWriter"/>.</summary>
 public static class XdrCodec
 {
-    // Reused per thread so hashing and encoding do not allocate a growing buffer per call.
+    // Reused per thread so hashing and encoding do not allocate a growing buffer per call. Taken
+    // out while in use, so a codec that encodes something else while writing gets its own writer.
     [ThreadStatic]
     private static XdrWriter? t_writer;
 
     private static XdrWriter RentWriter()
     {
-        var w = t_writer ??= new XdrWriter(1024);
+        var w = t_writer ?? new XdrWriter(1024);
+        t_writer = null;
         w.Reset();
         return w;
     }
+
+    private static void Return(XdrWriter w) => t_writer = w;
 
     public static byte[] Encode<T>(T value) where T : IXdrCodec<T>
     {
         var w = RentWriter();
         value.WriteXdr(w);
-        return w.ToArray();
+        var bytes = w.ToArray();
+        Return(w);
+        return bytes;
     }
 
     /// <summary>SHA-256 of the value's XDR encoding, without materialising the encoding.</summary>
@@ -26,7 +32,9 @@ public static class XdrCodec
     {
         var w = RentWriter();
         value.WriteXdr(w);
-        return Hash256.Sha256(w.WrittenSpan);
+        var hash = Hash256.Sha256(w.WrittenSpan);
+        Return(w);
+        return hash;
     }
 
     /// <summary>Decodes a value; the whole input must be consumed.</summary>
@@ -71,6 +79,8 @@ public static class XdrCodec
     {
         var w = RentWriter();
         value.WriteXdr(w);
-        return Convert.ToBase64String(w.WrittenSpan);
+        var text = Convert.ToBase64String(w.WrittenSpan);
+        Return(w);
+        return text;
     }
 }

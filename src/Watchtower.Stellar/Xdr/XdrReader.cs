@@ -12,7 +12,11 @@ public sealed class XdrReader
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private readonly ReadOnlyMemory<byte> _buffer;
+    // The input as array + bounds rather than ReadOnlyMemory: every primitive read slices it, and
+    // an array slice is cheaper than materialising Memory.Span each time.
+    private readonly byte[] _array;
+    private readonly int _start;
+    private readonly int _end;
     private readonly XdrLimits _limits;
     private int _position;
     private int _depth;
@@ -25,12 +29,24 @@ public sealed class XdrReader
             throw new XdrFormatException($"input of {buffer.Length} bytes exceeds the limit of {_limits.MaxBytes}");
         }
 
-        _buffer = buffer;
+        if (System.Runtime.InteropServices.MemoryMarshal.TryGetArray(buffer, out var segment) && segment.Array is not null)
+        {
+            _array = segment.Array;
+            _start = segment.Offset;
+        }
+        else
+        {
+            _array = buffer.ToArray();
+            _start = 0;
+        }
+
+        _end = _start + buffer.Length;
+        _position = _start;
     }
 
-    public int Position => _position;
+    public int Position => _position - _start;
 
-    public int Remaining => _buffer.Length - _position;
+    public int Remaining => _end - _position;
 
     /// <summary>Reads a nested value, counting depth against the limit.</summary>
     public T Read<T>() where T : IXdrCodec<T>
@@ -58,10 +74,10 @@ public sealed class XdrReader
     {
         if (count > Remaining)
         {
-            throw new XdrFormatException($"unexpected end of input: need {count} bytes at offset {_position}, have {Remaining}");
+            throw new XdrFormatException($"unexpected end of input: need {count} bytes at offset {Position}, have {Remaining}");
         }
 
-        var span = _buffer.Span.Slice(_position, count);
+        var span = new ReadOnlySpan<byte>(_array, _position, count);
         _position += count;
         return span;
     }
@@ -96,7 +112,7 @@ public sealed class XdrReader
     {
         if (length > Remaining)
         {
-            throw new XdrFormatException($"unexpected end of input: need {length} bytes at offset {_position}, have {Remaining}");
+            throw new XdrFormatException($"unexpected end of input: need {length} bytes at offset {Position}, have {Remaining}");
         }
 
         var result = new byte[length];
@@ -160,13 +176,13 @@ public sealed class XdrReader
             return [];
         }
 
-        var builder = System.Collections.Immutable.ImmutableArray.CreateBuilder<T>(count);
+        var items = new T[count];
         for (var i = 0; i < count; i++)
         {
-            builder.Add(Read<T>());
+            items[i] = Read<T>();
         }
 
-        return builder.MoveToImmutable();
+        return System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(items);
     }
 
     /// <summary>Reads the optional-data flag (XDR "T*").</summary>

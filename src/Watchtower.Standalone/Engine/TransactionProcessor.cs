@@ -1,0 +1,376 @@
+using System.Collections.Immutable;
+using System.Numerics;
+using Watchtower.Stellar;
+
+namespace Watchtower.Standalone.Engine;
+
+/// <summary>How far a transaction got through validation (stellar-core's TransactionFrame::ValidationType).</summary>
+internal enum Validity
+{
+    Invalid = 0,
+    InvalidUpdateSeqNum = 1,
+    InvalidPostAuth = 2,
+    MaybeValid = 3,
+}
+
+/// <summary>
+/// Transaction validation (at submission) and application (at ledger close) in stellar-core's
+/// order: TransactionFrame::commonValidPreSeqNum, commonValid, processSeqNum, processSignatures,
+/// applyOperations, and their FeeBumpTransactionFrame counterparts.
+/// </summary>
+internal static class TransactionProcessor
+{
+    /// <summary>
+    /// Validity at submission. <paramref name="ctx"/> holds the next ledger's number and the last
+    /// close time; <paramref name="upperBoundCloseTimeOffset"/> how much later the next close may be (for maxTime).
+    /// A valid transaction gets txSUCCESS / txFEE_BUMP_INNER_SUCCESS.
+    /// </summary>
+    public static TxResult CheckValid(LedgerView view, LedgerContext ctx, TxFrame frame, ulong upperBoundCloseTimeOffset) =>
+        frame.IsFeeBump
+            ? CheckValidFeeBump(view, ctx, frame, upperBoundCloseTimeOffset)
+            : CheckValidInner(view, ctx, frame, chargeFee: true, upperBoundCloseTimeOffset);
+
+    /// <summary>Applies a transaction whose fee was already charged (feeCharged) in the ledger's fee phase.</summary>
+    public static TxResult Apply(LedgerView ledger, LedgerContext ctx, TxFrame frame, long feeCharged)
+    {
+        if (!frame.IsFeeBump)
+        {
+            return ApplyInner(ledger, ctx, frame, chargeFee: true) with { FeeCharged = feeCharged };
+        }
+
+        var outer = ledger.Nest();
+        RemoveOneTimeSigner(outer, frame.FeeSource, frame.Hash.Value);
+        outer.Commit();
+        var inner = ApplyInner(ledger, ctx, frame, chargeFee: false);
+        return new TxResult(feeCharged, inner.IsSuccess ? TxCode.FeeBumpInnerSuccess : TxCode.FeeBumpInnerFailed,
+            ImmutableArray<OpResult>.Empty, frame.InnerHash, inner);
+    }
+
+    /// <summary>The minimum fee: base fee × operations (a fee bump counts one extra operation).</summary>
+    public static long MinFee(LedgerContext ctx, int ops) => ctx.BaseFee * Math.Max(1, ops);
+
+    private static TxResult CheckValidFeeBump(LedgerView view, LedgerContext ctx, TxFrame frame, ulong upperOffset)
+    {
+        var minFee = MinFee(ctx, frame.FeeOps);
+        if (frame.FeeBid < minFee)
+        {
+            return TxResult.Of(minFee, TxCode.InsufficientFee);
+        }
+
+        // The outer fee rate must be at least the inner one: fee/(ops+1) >= innerFee/ops.
+        var innerMin = MinFee(ctx, frame.Tx.Operations.Length);
+        if ((BigInteger)frame.FeeBid * innerMin < (BigInteger)frame.Tx.Fee * minFee)
+        {
+            return TxResult.Of(minFee, TxCode.InsufficientFee);
+        }
+
+        var feeSource = view.Account(frame.FeeSource);
+        if (feeSource is null)
+        {
+            return TxResult.Of(minFee, TxCode.NoAccount);
+        }
+
+        var outerSigs = new SignatureTracker(frame.Hash.Value, frame.OuterSignatures);
+        if (!outerSigs.Check(SignatureTracker.SignersOf(feeSource), feeSource.Thresholds.Low))
+        {
+            return TxResult.Of(minFee, TxCode.BadAuth);
+        }
+
+        if (feeSource.AvailableBalance(ctx.BaseReserve) < frame.FeeBid)
+        {
+            return TxResult.Of(minFee, TxCode.InsufficientBalance);
+        }
+
+        var inner = CheckValidInner(view, ctx, frame, chargeFee: false, upperOffset);
+        if (!inner.IsSuccess)
+        {
+            return new TxResult(minFee, TxCode.FeeBumpInnerFailed, ImmutableArray<OpResult>.Empty, frame.InnerHash, inner);
+        }
+
+        return outerSigs.AllSignaturesUsed
+            ? new TxResult(minFee, TxCode.FeeBumpInnerSuccess, ImmutableArray<OpResult>.Empty, frame.InnerHash, inner)
+            : TxResult.Of(minFee, TxCode.BadAuthExtra);
+    }
+
+    private static TxResult CheckValidInner(LedgerView view, LedgerContext ctx, TxFrame frame, bool chargeFee, ulong upperOffset)
+    {
+        var fee = chargeFee ? MinFee(ctx, frame.Tx.Operations.Length) : 0;
+        var sigs = new SignatureTracker(frame.InnerHash.Value, frame.InnerSignatures);
+        var (code, validity) = CommonValid(view, ctx, frame, sigs, applying: false, chargeFee, upperOffset);
+        if (validity != Validity.MaybeValid)
+        {
+            return TxResult.Of(fee, code);
+        }
+
+        var ops = DefaultResults(frame.Tx);
+        for (var i = 0; i < frame.Tx.Operations.Length; i++)
+        {
+            var op = frame.Tx.Operations[i];
+            var result = CheckOperationSignature(view, frame, op, sigs, forApply: false)
+                ?? Operations.CheckValid(op, OperationSource(frame, op));
+            if (!result.IsSuccess)
+            {
+                // Submission fails fast on the first invalid operation, like core's checkValid.
+                ops[i] = result;
+                return new TxResult(fee, TxCode.Failed, ops.ToImmutable());
+            }
+        }
+
+        return sigs.AllSignaturesUsed
+            ? new TxResult(fee, TxCode.Success, ops.ToImmutable())
+            : TxResult.Of(fee, TxCode.BadAuthExtra);
+    }
+
+    private static TxResult ApplyInner(LedgerView ledger, LedgerContext ctx, TxFrame frame, bool chargeFee)
+    {
+        var tx = frame.Tx;
+        var sigs = new SignatureTracker(frame.InnerHash.Value, frame.InnerSignatures);
+        var txView = ledger.Nest();
+        var (code, validity) = CommonValid(txView, ctx, frame, sigs, applying: true, chargeFee, 0);
+
+        // The sequence number is consumed once the transaction got past the sequence check, even if it then fails.
+        if (validity >= Validity.InvalidUpdateSeqNum)
+        {
+            var source = txView.Account(frame.Source)!;
+            txView.Put(source with
+            {
+                SeqNum = tx.Sequence.Value, SeqLedger = ctx.LedgerSeq, SeqTime = ctx.CloseTime, LastModifiedLedger = ctx.LedgerSeq,
+            });
+        }
+
+        var ops = DefaultResults(tx);
+        var signaturesValid = false;
+        if (validity == Validity.MaybeValid)
+        {
+            var allOpsValid = true;
+            for (var i = 0; i < tx.Operations.Length; i++)
+            {
+                if (CheckOperationSignature(txView, frame, tx.Operations[i], sigs, forApply: false) is { } failure)
+                {
+                    ops[i] = failure;
+                    allOpsValid = false;
+                }
+            }
+
+            if (!allOpsValid)
+            {
+                code = TxCode.Failed;
+            }
+            else if (!sigs.AllSignaturesUsed)
+            {
+                code = TxCode.BadAuthExtra;
+            }
+            else
+            {
+                signaturesValid = true;
+            }
+        }
+
+        // A matching pre-auth signer is consumed whatever the outcome, once the transaction is applied.
+        RemoveOneTimeSigners(txView, frame);
+        txView.Commit();
+        if (!signaturesValid)
+        {
+            return new TxResult(0, code, code == TxCode.Failed ? ops.ToImmutable() : ImmutableArray<OpResult>.Empty);
+        }
+
+        var opsView = ledger.Nest();
+        var success = true;
+        for (var i = 0; i < tx.Operations.Length; i++)
+        {
+            var op = tx.Operations[i];
+            var opSource = OperationSource(frame, op);
+            var opView = opsView.Nest();
+            var result = opView.Account(opSource) is null
+                ? new OpResult(op.Type, OpOuterCode.NoAccount, 0)
+                : Operations.CheckValid(op, opSource);
+            if (result.IsSuccess)
+            {
+                result = Operations.Apply(opView, ctx, op, opSource);
+            }
+
+            ops[i] = result;
+            if (result.IsSuccess)
+            {
+                opView.Commit();
+            }
+            else
+            {
+                success = false;
+            }
+        }
+
+        if (!success)
+        {
+            // Dropping opsView rolls back every operation of the transaction.
+            return new TxResult(0, TxCode.Failed, ops.ToImmutable());
+        }
+
+        opsView.Commit();
+        return new TxResult(0, TxCode.Success, ops.ToImmutable());
+    }
+
+    private static (TxCode Code, Validity Validity) CommonValid(
+        LedgerView view, LedgerContext ctx, TxFrame frame, SignatureTracker sigs, bool applying, bool chargeFee, ulong upperOffset)
+    {
+        var tx = frame.Tx;
+        var pre = tx.Preconditions;
+        var extra = pre.ExtraSigners.IsDefault ? ImmutableArray<SignerKey>.Empty : pre.ExtraSigners;
+        if ((extra.Length == 2 && extra[0] == extra[1]) || extra.Any(k => k is SignedPayloadSignerKey sp && sp.PayloadSpan.IsEmpty))
+        {
+            return (TxCode.Malformed, Validity.Invalid);
+        }
+
+        if (tx.Operations.Length == 0)
+        {
+            return (TxCode.MissingOperation, Validity.Invalid);
+        }
+
+        if ((pre.TimeBounds is { } tbEarly && tbEarly.MinTime != 0 && tbEarly.MinTime > ctx.CloseTime)
+            || (pre.LedgerBounds is { } lbEarly && lbEarly.Min > ctx.LedgerSeq))
+        {
+            return (TxCode.TooEarly, Validity.Invalid);
+        }
+
+        if ((pre.TimeBounds is { } tbLate && tbLate.MaxTime != 0 && tbLate.MaxTime < ctx.CloseTime + upperOffset)
+            || (pre.LedgerBounds is { } lbLate && lbLate.Max != 0 && lbLate.Max <= ctx.LedgerSeq))
+        {
+            return (TxCode.TooLate, Validity.Invalid);
+        }
+
+        if (chargeFee && tx.Fee < MinFee(ctx, tx.Operations.Length))
+        {
+            return (TxCode.InsufficientFee, Validity.Invalid);
+        }
+
+        var account = view.Account(frame.Source);
+        if (account is null)
+        {
+            return (TxCode.NoAccount, Validity.Invalid);
+        }
+
+        if (IsBadSeq(ctx, tx, account.SeqNum))
+        {
+            return (TxCode.BadSeq, Validity.Invalid);
+        }
+
+        if (IsTooEarlyForAccount(ctx, pre, account))
+        {
+            return (TxCode.BadMinSeqAgeOrGap, Validity.InvalidUpdateSeqNum);
+        }
+
+        if (!sigs.Check(SignatureTracker.SignersOf(account), account.Thresholds.Low))
+        {
+            return (TxCode.BadAuth, Validity.InvalidUpdateSeqNum);
+        }
+
+        if (extra.Length > 0 && !sigs.Check(extra.Select(k => new Signer(k, 1)).ToList(), extra.Length))
+        {
+            return (TxCode.BadAuth, Validity.InvalidUpdateSeqNum);
+        }
+
+        // When applying, the fee has already been taken in the fee phase.
+        var feeToPay = applying ? 0 : tx.Fee;
+        if (chargeFee && account.AvailableBalance(ctx.BaseReserve) < feeToPay)
+        {
+            return (TxCode.InsufficientBalance, Validity.InvalidPostAuth);
+        }
+
+        return (TxCode.Success, Validity.MaybeValid);
+    }
+
+    private static bool IsBadSeq(LedgerContext ctx, Transaction tx, long current)
+    {
+        var seq = tx.Sequence.Value;
+        if (seq == (long)ctx.LedgerSeq << 32)
+        {
+            return true;
+        }
+
+        if (tx.Preconditions.MinSeqNum is { } minSeq)
+        {
+            return current < minSeq.Value || current >= seq;
+        }
+
+        return current == long.MaxValue || current + 1 != seq;
+    }
+
+    private static bool IsTooEarlyForAccount(LedgerContext ctx, Preconditions pre, AccountState account)
+    {
+        if (pre.MinSeqAge > ctx.CloseTime || ctx.CloseTime - pre.MinSeqAge < account.SeqTime)
+        {
+            return true;
+        }
+
+        return pre.MinSeqLedgerGap > ctx.LedgerSeq || ctx.LedgerSeq - pre.MinSeqLedgerGap < account.SeqLedger;
+    }
+
+    /// <summary>OperationFrame::checkSignature; null when the operation's source has signed enough.</summary>
+    private static OpResult? CheckOperationSignature(LedgerView view, TxFrame frame, Operation op, SignatureTracker sigs, bool forApply)
+    {
+        var type = op.Type;
+        var sourceId = OperationSource(frame, op);
+        var source = view.Account(sourceId);
+        if (source is not null)
+        {
+            return sigs.Check(SignatureTracker.SignersOf(source), Operations.NeededThreshold(op, source))
+                ? null
+                : new OpResult(type, OpOuterCode.BadAuth, 0);
+        }
+
+        if (forApply || op.SourceAccount is null)
+        {
+            return new OpResult(type, OpOuterCode.NoAccount, 0);
+        }
+
+        // A not-yet-existing operation source must at least have signed with its own key.
+        return sigs.Check([new Signer(new Ed25519SignerKey(sourceId), 1)], 0)
+            ? null
+            : new OpResult(type, OpOuterCode.BadAuth, 0);
+    }
+
+    private static AccountId OperationSource(TxFrame frame, Operation op) => op.SourceAccount?.Account ?? frame.Source;
+
+    private static ImmutableArray<OpResult>.Builder DefaultResults(Transaction tx)
+    {
+        var ops = ImmutableArray.CreateBuilder<OpResult>(tx.Operations.Length);
+        foreach (var op in tx.Operations)
+        {
+            ops.Add(OpResult.Ok(op.Type));
+        }
+
+        return ops;
+    }
+
+    private static void RemoveOneTimeSigners(LedgerView view, TxFrame frame)
+    {
+        var accounts = new HashSet<AccountId> { frame.Source };
+        foreach (var op in frame.Tx.Operations)
+        {
+            accounts.Add(OperationSource(frame, op));
+        }
+
+        foreach (var id in accounts)
+        {
+            RemoveOneTimeSigner(view, id, frame.InnerHash.Value);
+        }
+    }
+
+    private static void RemoveOneTimeSigner(LedgerView view, AccountId id, Hash256 txHash)
+    {
+        var account = view.Account(id);
+        if (account is null)
+        {
+            return;
+        }
+
+        for (var i = 0; i < account.Signers.Length; i++)
+        {
+            if (account.Signers[i].Key is PreAuthTxSignerKey preAuth && preAuth.Hash == txHash)
+            {
+                view.Put(account with { Signers = account.Signers.RemoveAt(i), NumSubEntries = account.NumSubEntries - 1 });
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using System.Text.RegularExpressions;
+using YamlDotNet.RepresentationModel;
+
+namespace Watchtower.Deploy.Tests.Chart;
+
+/// <summary>Static checks over chart templates, returning the problems found (empty when sound).</summary>
+internal static partial class ChartChecks
+{
+    public static readonly string[] RequiredLabels =
+    [
+        "app.kubernetes.io/name",
+        "app.kubernetes.io/instance",
+        "app.kubernetes.io/version",
+        "app.kubernetes.io/component",
+        "app.kubernetes.io/managed-by",
+        "app.kubernetes.io/part-of",
+    ];
+
+    /// <summary>Every <c>.Values.a.b</c> path a template mentions (also through <c>$.Values</c> or a dict's <c>.ctx.Values</c>).</summary>
+    public static IReadOnlySet<string> ValuesReferences(string template) =>
+        ValuesPattern().Matches(template).Select(m => m.Groups[1].Value[1..]).ToHashSet(StringComparer.Ordinal);
+
+    public static IEnumerable<string> MissingValues(IEnumerable<string> paths, YamlNode values) =>
+        paths.Where(p => YamlTree.At(values, p) is null).Order(StringComparer.Ordinal);
+
+    /// <summary>One Kubernetes resource with apiVersion, kind, metadata.name and the app.kubernetes.io labels.</summary>
+    public static IReadOnlyList<string> ResourceProblems(IReadOnlyList<YamlNode> documents)
+    {
+        if (documents.Count != 1)
+        {
+            return [$"expected exactly one resource, found {documents.Count}"];
+        }
+
+        var doc = documents[0];
+        var problems = new List<string>();
+        foreach (var field in new[] { "apiVersion", "kind", "metadata.name" })
+        {
+            if (string.IsNullOrWhiteSpace(YamlTree.ScalarAt(doc, field)))
+            {
+                problems.Add($"missing {field}");
+            }
+        }
+
+        var labels = YamlTree.At(doc, "metadata.labels") as YamlMappingNode;
+        foreach (var label in RequiredLabels)
+        {
+            if (labels is null || !labels.Children.TryGetValue(new YamlScalarNode(label), out var value)
+                || value is not YamlScalarNode { Value.Length: > 0 })
+            {
+                problems.Add($"missing label {label}");
+            }
+        }
+
+        return problems;
+    }
+
+    [GeneratedRegex(@"\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")]
+    private static partial Regex ValuesPattern();
+}
