@@ -132,6 +132,7 @@ public sealed class LocalChannelGroup
         var runtime = await ParticipantRuntime.RestoreAsync(Network.Connect(i), Ledger, _stores(i), _sinks(i), ct).ConfigureAwait(false);
         _runtimes[i] = runtime;
         Network.SetOnline(i, true);
+        await runtime.ResyncAsync(ct).ConfigureAwait(false);
         return runtime;
     }
 
