@@ -8,8 +8,9 @@ const KINDS = {
   G: { name: 'AccountId', valid: (s) => StrKey.isValidEd25519PublicKey(s), decode: (s) => StrKey.decodeEd25519PublicKey(s), encode: (b) => StrKey.encodeEd25519PublicKey(b) },
   M: { name: 'MuxedAccount', valid: (s) => StrKey.isValidMed25519PublicKey(s), decode: (s) => StrKey.decodeMed25519PublicKey(s), encode: (b) => StrKey.encodeMed25519PublicKey(b) },
   S: { name: 'SecretSeed', valid: (s) => StrKey.isValidEd25519SecretSeed(s), decode: (s) => StrKey.decodeEd25519SecretSeed(s), encode: (b) => StrKey.encodeEd25519SecretSeed(b) },
-  T: { name: 'PreAuthTx', valid: (s) => StrKey.isValidPreAuthTx(s), decode: (s) => StrKey.decodePreAuthTx(s), encode: (b) => StrKey.encodePreAuthTx(b) },
-  X: { name: 'Sha256Hash', valid: (s) => StrKey.isValidSha256Hash(s), decode: (s) => StrKey.decodeSha256Hash(s), encode: (b) => StrKey.encodeSha256Hash(b) },
+  // The SDK has no isValid for T and X: the same checks its isValid makes for 32-byte kinds.
+  T: { name: 'PreAuthTx', valid: (s) => valid32(s, StrKey.decodePreAuthTx), decode: (s) => StrKey.decodePreAuthTx(s), encode: (b) => StrKey.encodePreAuthTx(b) },
+  X: { name: 'Sha256Hash', valid: (s) => valid32(s, StrKey.decodeSha256Hash), decode: (s) => StrKey.decodeSha256Hash(s), encode: (b) => StrKey.encodeSha256Hash(b) },
   P: {
     name: 'SignedPayload',
     // The SDK's isValid only bounds the length; the payload must also parse as the XDR
@@ -27,6 +28,14 @@ const KINDS = {
     encode: (b) => StrKey.encodeSignedPayload(b),
   },
 };
+
+function valid32(s, decode) {
+  try {
+    return s.length === 56 && decode(s).length === 32;
+  } catch (e) {
+    return false;
+  }
+}
 
 // The SDK's verdict on one string: its kind (by the version character), whether it is valid,
 // and the decoded raw bytes when it is.
