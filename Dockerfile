@@ -37,7 +37,8 @@ COPY --from=build /out/cli /app/cli
 ENV DOTNET_EnableDiagnostics=0 \
     TMPDIR=/tmp \
     ASPNETCORE_HTTP_PORTS=8080 \
-    Watchtower__Keys__Directory=/etc/watchtower/keys
+    Tower__Keys__ReceiptSecretFile=/etc/watchtower/keys/receipt-secret \
+    Tower__Keys__SealingKeyFile=/etc/watchtower/keys/sealing-key
 EXPOSE 8080
 USER $APP_UID
 

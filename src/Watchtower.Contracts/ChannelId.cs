@@ -15,7 +15,7 @@ namespace Watchtower.Contracts;
 /// 128 bits keep Redis keys and index entries short; second preimages stay out of reach.
 /// </summary>
 [JsonConverter(typeof(ChannelIdJsonConverter))]
-public readonly struct ChannelId : IEquatable<ChannelId>
+public readonly struct ChannelId : IEquatable<ChannelId>, IComparable<ChannelId>
 {
     public const int Size = 16;
     private static readonly byte[] Domain = Encoding.ASCII.GetBytes("watchtower:channel:v1");
@@ -91,6 +91,16 @@ public readonly struct ChannelId : IEquatable<ChannelId>
     public override bool Equals(object? obj) => obj is ChannelId other && Equals(other);
 
     public override int GetHashCode() => HashCode.Combine(_hi, _lo);
+
+    public int CompareTo(ChannelId other) => _hi != other._hi ? _hi.CompareTo(other._hi) : _lo.CompareTo(other._lo);
+
+    public static bool operator <(ChannelId left, ChannelId right) => left.CompareTo(right) < 0;
+
+    public static bool operator >(ChannelId left, ChannelId right) => left.CompareTo(right) > 0;
+
+    public static bool operator <=(ChannelId left, ChannelId right) => left.CompareTo(right) <= 0;
+
+    public static bool operator >=(ChannelId left, ChannelId right) => left.CompareTo(right) >= 0;
 
     public static bool operator ==(ChannelId left, ChannelId right) => left.Equals(right);
 

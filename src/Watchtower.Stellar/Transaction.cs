@@ -149,16 +149,22 @@ public sealed record FeeBumpTransaction : IXdrCodec<FeeBumpTransaction>
     {
         FeeSource = feeSource ?? throw new ArgumentNullException(nameof(feeSource));
         Fee = fee;
-        Inner = inner as TransactionV1Envelope ?? throw new ArgumentException("a fee bump wraps a v1 transaction envelope", nameof(inner));
+        _inner = CheckInner(inner);
     }
+
+    private readonly TransactionV1Envelope _inner;
 
     public MuxedAccount FeeSource { get; init; }
 
     public long Fee { get; init; }
 
-    public TransactionEnvelope Inner { get; init; }
+    /// <summary>The wrapped envelope; always a <see cref="TransactionV1Envelope"/>.</summary>
+    public TransactionEnvelope Inner { get => _inner; init => _inner = CheckInner(value); }
 
-    public Transaction InnerTransaction => ((TransactionV1Envelope)Inner).Transaction;
+    public Transaction InnerTransaction => _inner.Transaction;
+
+    private static TransactionV1Envelope CheckInner(TransactionEnvelope inner)
+        => inner as TransactionV1Envelope ?? throw new ArgumentException("a fee bump wraps a v1 transaction envelope", nameof(inner));
 
     /// <summary>Wraps an envelope (a v0 one is converted to v1, which keeps its hash and signatures valid).</summary>
     public static FeeBumpTransaction Wrap(TransactionEnvelope inner, MuxedAccount feeSource, long fee)
@@ -184,7 +190,7 @@ public sealed record FeeBumpTransaction : IXdrCodec<FeeBumpTransaction>
         FeeSource.WriteXdr(w);
         w.WriteInt64(Fee);
         w.WriteInt32((int)EnvelopeType.Tx);
-        ((TransactionV1Envelope)Inner).WriteBody(w);
+        _inner.WriteBody(w);
         w.WriteInt32(0); // ext v0
     }
 

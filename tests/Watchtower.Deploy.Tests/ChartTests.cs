@@ -56,6 +56,15 @@ public sealed class ChartTests
     }
 
     [Fact]
+    public void IntegerValues_ArePrintedThroughInt64()
+    {
+        // Helm holds numbers from values as float64 and prints 1000000 as 1e+06.
+        var problems = Directory.GetFiles(ChartFixture.TemplatesDir)
+            .SelectMany(f => ChartChecks.IntegersPrintedWithoutInt64(File.ReadAllText(f), ChartFixture.Schema).Select(p => $"{Path.GetFileName(f)}: {p}"));
+        Assert.Empty(problems);
+    }
+
+    [Fact]
     public void EveryHelperIsUsed()
     {
         var texts = string.Join('\n', Directory.GetFiles(ChartFixture.TemplatesDir).Select(File.ReadAllText));
@@ -123,8 +132,9 @@ public sealed class ChartTests
 
         Assert.NotNull(YamlTree.At(container, "resources.requests"));
         var env = ((YamlSequenceNode)YamlTree.At(container, "env")!).Children.Select(e => YamlTree.ScalarAt(e, "name")).ToList();
-        Assert.Contains("Watchtower__Redis__Configuration", env);
-        Assert.Contains("Watchtower__RabbitMq__Uri", env);
+        Assert.Contains("Tower__Redis", env);
+        Assert.Contains("Tower__RabbitMq", env);
+        Assert.Equal(role, YamlTree.ScalarAt(Env(deployment)["Tower__Roles"], "value"), ignoreCase: true);
     }
 
     [Fact]
@@ -194,19 +204,19 @@ public sealed class ChartTests
     public void Subcharts_WhenEnabled_SupplyTheConnectionStrings()
     {
         var env = Env(ChartFixture.EnabledResource("deployment-tail.yaml"));
-        Assert.Equal("placeholder-redis-master:6379,password=$(REDIS_PASSWORD)", YamlTree.ScalarAt(env["Watchtower__Redis__Configuration"], "value"));
+        Assert.Equal("placeholder-redis-master:6379,password=$(REDIS_PASSWORD)", YamlTree.ScalarAt(env["Tower__Redis"], "value"));
         Assert.Equal("redis-password", YamlTree.ScalarAt(env["REDIS_PASSWORD"], "valueFrom.secretKeyRef.key"));
-        Assert.Equal("amqp://watchtower:$(RABBITMQ_PASSWORD)@placeholder-rabbitmq:5672/", YamlTree.ScalarAt(env["Watchtower__RabbitMq__Uri"], "value"));
+        Assert.Equal("amqp://watchtower:$(RABBITMQ_PASSWORD)@placeholder-rabbitmq:5672/", YamlTree.ScalarAt(env["Tower__RabbitMq"], "value"));
         Assert.Equal("rabbitmq-password", YamlTree.ScalarAt(env["RABBITMQ_PASSWORD"], "valueFrom.secretKeyRef.key"));
 
         // $(VAR) expansion only sees variables defined earlier in the list.
         var names = env.Keys.ToList();
-        Assert.True(names.IndexOf("REDIS_PASSWORD") < names.IndexOf("Watchtower__Redis__Configuration"));
-        Assert.True(names.IndexOf("RABBITMQ_PASSWORD") < names.IndexOf("Watchtower__RabbitMq__Uri"));
+        Assert.True(names.IndexOf("REDIS_PASSWORD") < names.IndexOf("Tower__Redis"));
+        Assert.True(names.IndexOf("RABBITMQ_PASSWORD") < names.IndexOf("Tower__RabbitMq"));
 
         var external = Env(ChartFixture.Resource("deployment-tail.yaml"));
-        Assert.Equal("redis-configuration", YamlTree.ScalarAt(external["Watchtower__Redis__Configuration"], "valueFrom.secretKeyRef.key"));
-        Assert.Equal("rabbitmq-uri", YamlTree.ScalarAt(external["Watchtower__RabbitMq__Uri"], "valueFrom.secretKeyRef.key"));
+        Assert.Equal("redis-configuration", YamlTree.ScalarAt(external["Tower__Redis"], "valueFrom.secretKeyRef.key"));
+        Assert.Equal("rabbitmq-uri", YamlTree.ScalarAt(external["Tower__RabbitMq"], "valueFrom.secretKeyRef.key"));
     }
 
     [Fact]
@@ -244,15 +254,22 @@ public sealed class ChartTests
         var keys = data.Children.Keys.Select(k => ((YamlScalarNode)k).Value).ToHashSet();
         foreach (var key in new[]
                  {
-                     "Watchtower__Ledger__Kind", "Watchtower__Ledger__Url", "Watchtower__Ledger__NetworkPassphrase",
-                     "Watchtower__Keys__Directory", "Watchtower__Responder__FeeCeilingStroops", "Watchtower__Tailer__SafetyMarginSeconds",
+                     "Ledger__Kind", "Ledger__Url", "Ledger__NetworkPassphrase", "Tower__KeyPrefix",
+                     "Tower__Keys__ReceiptSecretFile", "Tower__Keys__SealingKeyFile", "Tower__Deadline__SafetyMargin",
+                     "Tower__Fees__MaxFeePerOperation", "Tower__Responder__Concurrency", "Tower__Tailer__LeaseTtl",
                  })
         {
             Assert.Contains(key, keys);
         }
 
-        Assert.Equal("Test SDF Network ; September 2015", YamlTree.ScalarAt(data, "Watchtower__Ledger__NetworkPassphrase"));
-        Assert.Equal("/etc/watchtower/keys", YamlTree.ScalarAt(data, "Watchtower__Keys__Directory"));
+        Assert.Equal("Test SDF Network ; September 2015", YamlTree.ScalarAt(data, "Ledger__NetworkPassphrase"));
+        Assert.Equal("/etc/watchtower/keys/receipt-secret", YamlTree.ScalarAt(data, "Tower__Keys__ReceiptSecretFile"));
+        Assert.Equal("100000", YamlTree.ScalarAt(data, "Tower__Fees__MaxFeePerOperation"));
+
+        // No fee account file unless one is configured (the service would fail to read a missing file).
+        Assert.DoesNotContain("Tower__Keys__FeeAccountSecretFile", keys);
+        var withFeeAccount = TemplateExpander.ForChart(Repo.ChartDir, "keys:\n  feeAccountSecretFile: fee-account\n");
+        Assert.Equal("/etc/watchtower/keys/fee-account", YamlTree.ScalarAt(ChartFixture.Render(withFeeAccount, "configmap.yaml").Single(), "data.Tower__Keys__FeeAccountSecretFile"));
 
         // Credentials never go to the ConfigMap.
         Assert.DoesNotContain(keys, k => k!.Contains("Redis", StringComparison.Ordinal) || k.Contains("RabbitMq", StringComparison.Ordinal));

@@ -114,6 +114,15 @@ public sealed class CheckersRejectBrokenSamplesTests
         Assert.Equal(["a.c", "d"], ChartChecks.MissingValues(references, YamlTree.LoadSingle("a:\n  b: 1\n")!));
     }
 
+    [Fact]
+    public void Int64Check_FindsIntegersPrintedAsFloats()
+    {
+        var schema = Json("""{"properties":{"a":{"properties":{"n":{"type":"integer"},"p":{"type":["integer","string"]},"s":{"type":"string"}}}}}""");
+        var problems = ChartChecks.IntegersPrintedWithoutInt64(
+            "x: {{ .Values.a.n }}\ny: {{ .Values.a.n | int64 }}\nz: {{- .Values.a.n | quote -}}\np: {{ .Values.a.p }}\ns: {{ .Values.a.s }}\n", schema);
+        Assert.Equal(["{{ .Values.a.n }} prints an integer without int64", "{{- .Values.a.n | quote -}} prints an integer without int64"], problems);
+    }
+
     [Theory]
     [InlineData("sum(rate(watchtower_b[5m]))", "rate() over the gauge watchtower_b")]
     [InlineData("sum(increase(watchtower_c_seconds[5m]))", "unknown metric watchtower_c_seconds")]

@@ -182,6 +182,7 @@ public class EnvelopeVectorTests
         Assert.Equal(v0.Hash(Network.Testnet), inner.Hash(Network.Testnet));
         Assert.Equal(v0.Signatures, inner.Signatures);
         Assert.Throws<ArgumentException>(() => FeeBumpTransaction.Wrap(fb.ToEnvelope(), VectorFile.Key(3).AccountId, 1000));
+        Assert.Throws<ArgumentException>(() => fb with { Inner = v0 });
     }
 
     [Fact]

@@ -82,10 +82,10 @@ passwords coming from the subcharts' own Secrets through Kubernetes $(VAR) expan
     secretKeyRef:
       name: {{ .Release.Name }}-redis
       key: redis-password
-- name: Watchtower__Redis__Configuration
+- name: Tower__Redis
   value: "{{ .Release.Name }}-redis-master:6379,password=$(REDIS_PASSWORD)"
 {{- else }}
-- name: Watchtower__Redis__Configuration
+- name: Tower__Redis
   valueFrom:
     secretKeyRef:
       name: {{ include "watchtower.connectionsSecretName" . }}
@@ -97,10 +97,10 @@ passwords coming from the subcharts' own Secrets through Kubernetes $(VAR) expan
     secretKeyRef:
       name: {{ .Release.Name }}-rabbitmq
       key: rabbitmq-password
-- name: Watchtower__RabbitMq__Uri
+- name: Tower__RabbitMq
   value: "amqp://{{ .Values.rabbitmq.auth.username }}:$(RABBITMQ_PASSWORD)@{{ .Release.Name }}-rabbitmq:5672/"
 {{- else }}
-- name: Watchtower__RabbitMq__Uri
+- name: Tower__RabbitMq
   valueFrom:
     secretKeyRef:
       name: {{ include "watchtower.connectionsSecretName" . }}
@@ -123,18 +123,18 @@ livenessProbe:
   httpGet:
     path: /healthz
     port: http
-  initialDelaySeconds: {{ .Values.probes.liveness.initialDelaySeconds }}
-  periodSeconds: {{ .Values.probes.liveness.periodSeconds }}
-  timeoutSeconds: {{ .Values.probes.liveness.timeoutSeconds }}
-  failureThreshold: {{ .Values.probes.liveness.failureThreshold }}
+  initialDelaySeconds: {{ .Values.probes.liveness.initialDelaySeconds | int64 }}
+  periodSeconds: {{ .Values.probes.liveness.periodSeconds | int64 }}
+  timeoutSeconds: {{ .Values.probes.liveness.timeoutSeconds | int64 }}
+  failureThreshold: {{ .Values.probes.liveness.failureThreshold | int64 }}
 readinessProbe:
   httpGet:
     path: /readyz
     port: http
-  initialDelaySeconds: {{ .Values.probes.readiness.initialDelaySeconds }}
-  periodSeconds: {{ .Values.probes.readiness.periodSeconds }}
-  timeoutSeconds: {{ .Values.probes.readiness.timeoutSeconds }}
-  failureThreshold: {{ .Values.probes.readiness.failureThreshold }}
+  initialDelaySeconds: {{ .Values.probes.readiness.initialDelaySeconds | int64 }}
+  periodSeconds: {{ .Values.probes.readiness.periodSeconds | int64 }}
+  timeoutSeconds: {{ .Values.probes.readiness.timeoutSeconds | int64 }}
+  failureThreshold: {{ .Values.probes.readiness.failureThreshold | int64 }}
 securityContext:
   {{- toYaml .Values.containerSecurityContext | nindent 2 }}
 volumeMounts:

@@ -79,7 +79,13 @@ public enum RatchetReason
     Deadline,
 }
 
-public sealed record Decision(ChannelSituation Situation, ImmutableArray<ResponderAction> Actions);
+public sealed record Decision(ChannelSituation Situation, ImmutableArray<ResponderAction> Actions)
+{
+    public bool Equals(Decision? other) =>
+        other is not null && Situation == other.Situation && Actions.SequenceEqual(other.Actions);
+
+    public override int GetHashCode() => HashCode.Combine(Situation, Actions.Length);
+}
 
 /// <summary>
 /// The spec's monitor and timeout rules as one pure function (DESIGN.md, "What the tower does").

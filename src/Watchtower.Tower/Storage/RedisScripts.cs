@@ -112,7 +112,7 @@ internal static class RedisScripts
     /// <summary>KEYS: account hash, version hash, deadlines, changes, change counter.
     /// ARGV: channel id, round hex, packed accounts, deadline time, max changes kept.
     /// Applies only if the round is ≥ the indexed one (a late, older upload cannot roll the index back).</summary>
-    public const string Reindex = IndexHelpers + """
+    public const string Reindex = IndexHelpers + "\n" + """
         local ch = ARGV[1]
         local ver = redis.call('HGET', KEYS[2], ch)
         local old = ''
@@ -141,7 +141,7 @@ internal static class RedisScripts
 
     /// <summary>KEYS: account hash, version hash, deadlines, follow-ups, changes, change counter.
     /// ARGV: channel id, up-to round hex, max changes kept. Returns 1 removed, 0 not indexed, -1 newer round indexed.</summary>
-    public const string Unindex = IndexHelpers + """
+    public const string Unindex = IndexHelpers + "\n" + """
         local ch = ARGV[1]
         local ver = redis.call('HGET', KEYS[2], ch)
         if not ver then

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using YamlDotNet.RepresentationModel;
 
@@ -53,6 +54,34 @@ internal static partial class ChartChecks
 
         return problems;
     }
+
+    /// <summary>Actions printing a value the schema types as integer without an int64/int conversion.</summary>
+    public static IEnumerable<string> IntegersPrintedWithoutInt64(string template, JsonElement schema)
+    {
+        foreach (Match action in PrintedValue().Matches(template))
+        {
+            var node = schema;
+            foreach (var key in action.Groups[1].Value.Split('.'))
+            {
+                if (node.ValueKind != JsonValueKind.Object || !node.TryGetProperty("properties", out var properties) || !properties.TryGetProperty(key, out node))
+                {
+                    node = default;
+                    break;
+                }
+            }
+
+            var isInteger = node.ValueKind == JsonValueKind.Object && node.TryGetProperty("type", out var type)
+                && type.ValueKind == JsonValueKind.String && type.GetString() == "integer";
+            var converted = action.Groups[2].Value.Split('|').Any(f => f.Trim() is "int64" or "int");
+            if (isInteger && !converted)
+            {
+                yield return $"{action.Value} prints an integer without int64";
+            }
+        }
+    }
+
+    [GeneratedRegex(@"\{\{-?\s*\$?\.(?:ctx\.)?Values\.([A-Za-z0-9_.]+)((?:\s*\|[^|}]+)*?)\s*-?\}\}")]
+    private static partial Regex PrintedValue();
 
     [GeneratedRegex(@"\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")]
     private static partial Regex ValuesPattern();

@@ -31,7 +31,7 @@ internal enum BranchChoice
 /// <c>.Files.Get "p"</c> the chart file, string literals themselves;</item>
 /// <item><c>default D V</c> and <c>printf</c> with <c>%s</c>/<c>%d</c> are evaluated over known values;</item>
 /// <item>every other value is the scalar <see cref="Placeholder"/>; of pipeline functions only
-/// <c>nindent</c>, <c>indent</c> and <c>quote</c> are applied, any other one turns the value into the placeholder.</item>
+/// <c>nindent</c>, <c>indent</c>, <c>quote</c> and <c>int64</c>/<c>int</c> (of an integer) are applied, any other one turns the value into the placeholder.</item>
 /// </list>
 /// </summary>
 internal sealed partial class TemplateExpander
@@ -465,6 +465,7 @@ internal sealed partial class TemplateExpander
                 "nindent" => "\n" + Indent(Print(value), int.Parse(words[1], CultureInfo.InvariantCulture)),
                 "indent" => Indent(Print(value), int.Parse(words[1], CultureInfo.InvariantCulture)),
                 "quote" => YamlTree.Quote(Print(value)),
+                "int64" or "int" => value is YamlScalarNode { } n && YamlTree.KindOf(n) == YamlKind.Integer ? value : Unknown.Instance,
                 _ => Unknown.Instance,
             };
         }

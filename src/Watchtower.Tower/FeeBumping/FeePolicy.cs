@@ -1,0 +1,56 @@
+using Watchtower.Ledger;
+using Watchtower.Stellar;
+
+namespace Watchtower.Tower.FeeBumping;
+
+/// <summary>Fee settings (configuration section "Tower:Fees").</summary>
+public sealed class FeeOptions
+{
+    /// <summary>Highest fee per operation (stroops) the tower pays in a fee bump.</summary>
+    public long MaxFeePerOperation { get; set; } = 100_000;
+
+    /// <summary>Ledger capacity usage from which the network is considered in surge pricing (then the p90 fee is offered).</summary>
+    public double SurgeCapacityUsage { get; set; } = 0.9;
+}
+
+/// <summary>A fee bump to apply: the fee per operation offered and the total (inner operations + 1).</summary>
+public sealed record FeeBumpPlan(long FeePerOperation, long TotalFee);
+
+/// <summary>Pure fee decisions: whether a pre-signed transaction needs a fee bump and at what price.</summary>
+public static class FeePolicy
+{
+    /// <summary>The fee per operation likely to get a transaction into the next ledgers.</summary>
+    public static long RequiredPerOperation(FeeStatsInfo stats, FeeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(stats);
+        ArgumentNullException.ThrowIfNull(options);
+        var baseFee = Math.Max(stats.LastLedgerBaseFee, 100);
+        return stats.LedgerCapacityUsage >= options.SurgeCapacityUsage ? Math.Max(baseFee, stats.P90) : baseFee;
+    }
+
+    /// <summary>
+    /// A plan when the inner transaction bids less than <paramref name="requiredPerOperation"/> and the
+    /// ceiling allows a better bid; null when no bump is needed or none would help. Stellar requires
+    /// the bump's rate (fee / (ops + 1)) to be at least the inner rate and the base fee.
+    /// </summary>
+    public static FeeBumpPlan? Plan(Transaction inner, long requiredPerOperation, long maxPerOperation)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        var ops = Math.Max(inner.Operations.Length, 1);
+        var innerRate = inner.Fee / ops;
+        if (innerRate >= requiredPerOperation)
+        {
+            return null;
+        }
+        var rate = Math.Min(requiredPerOperation, maxPerOperation);
+        if (rate <= innerRate)
+        {
+            return null;
+        }
+        return new FeeBumpPlan(rate, rate * (ops + 1));
+    }
+
+    /// <summary>The next bid after a txINSUFFICIENT_FEE answer: double, capped; null at the ceiling already.</summary>
+    public static long? Escalate(long currentPerOperation, long maxPerOperation) =>
+        currentPerOperation >= maxPerOperation ? null : Math.Min(maxPerOperation, Math.Max(currentPerOperation * 2, 200));
+}

@@ -1,0 +1,204 @@
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Watchtower.Contracts;
+using Watchtower.Contracts.Messages;
+using Watchtower.Ledger;
+using Watchtower.Stellar;
+using Watchtower.Tower.Detection;
+using Watchtower.Tower.Ingestion;
+using Watchtower.Tower.Observability;
+using Watchtower.Tower.Storage;
+using Watchtower.Tower.Tailing;
+
+namespace Watchtower.Tower.Responding;
+
+/// <summary>
+/// Handles one trigger: loads and opens the channel's bundle, reads R's sequence, applies
+/// <see cref="ChannelDecision"/> and carries out its actions. Safe to run any number of times for
+/// the same channel, concurrently or after a crash: every step is re-derived from the ledger, and
+/// a transaction already applied answers txBAD_SEQ, which only leads to reading R again.
+/// </summary>
+public sealed class ChannelResponder(
+    IChannelStore store,
+    ILedgerClient ledger,
+    TowerIdentity identity,
+    TransactionSubmitter submitter,
+    IOptions<DeadlineOptions> deadline,
+    TowerMetrics metrics,
+    TimeProvider time,
+    ILogger<ChannelResponder> log)
+{
+    /// <summary>Re-reads of R after a submission changed (or contradicted) what the decision assumed.</summary>
+    private const int MaxPasses = 4;
+
+    public async Task HandleAsync(TriggerChannel trigger, IPublishEndpoint events, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(trigger);
+        ArgumentNullException.ThrowIfNull(events);
+        var stored = await store.GetAsync(trigger.ChannelId, ct).ConfigureAwait(false);
+        if (stored is null)
+        {
+            return; // forgotten (settled or released) since the trigger was emitted
+        }
+
+        Bundle bundle;
+        try
+        {
+            bundle = BundleSealer.Open(SealedBundle.Parse(stored.SealedBundle.Span), identity.SealingKey);
+        }
+        catch (Exception e) when (e is FormatException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            log.LogError(e, "Channel {Channel}: stored bundle cannot be opened", trigger.ChannelId);
+            metrics.ResponderFailures.WithLabels("bundle_unreadable").Inc();
+            return;
+        }
+
+        var round = Watched(bundle);
+        var closeTime = (ulong)trigger.LedgerCloseTime.ToUnixTimeSeconds();
+        var context = new Context(trigger, bundle, round, events);
+        for (var pass = 0; pass < MaxPasses; pass++)
+        {
+            var escrow = await ledger.LoadAccountAsync(bundle.Escrow, ct).ConfigureAwait(false);
+            var decision = ChannelDecision.Decide(round, new Observation(escrow?.Sequence, closeTime), deadline.Value.SafetyMargin);
+            log.LogInformation("Channel {Channel} ({Kind} at ledger {Ledger}): R at {Sequence}, {Situation} -> {Actions}",
+                trigger.ChannelId, trigger.Kind, trigger.LedgerSequence, escrow?.Sequence.Value, decision.Situation,
+                string.Join(", ", decision.Actions.Select(a => a.GetType().Name)));
+            if (!await ExecuteAsync(context, decision, escrow?.Sequence, ct).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+    }
+
+    private sealed record Context(TriggerChannel Trigger, Bundle Bundle, WatchedRound Round, IPublishEndpoint Events);
+
+    /// <summary>Carries out the actions; true when the ledger changed under them and must be read again.</summary>
+    private async Task<bool> ExecuteAsync(Context c, Decision decision, SequenceNumber? observed, CancellationToken ct)
+    {
+        var id = c.Trigger.ChannelId;
+        var closeTime = (ulong)c.Trigger.LedgerCloseTime.ToUnixTimeSeconds();
+        foreach (var action in decision.Actions)
+        {
+            switch (action)
+            {
+                case SubmitRatchet ratchet:
+                {
+                    var result = await submitter.SubmitAsync(c.Bundle.Ratchet, "ratchet", c.Bundle.Network, ct).ConfigureAwait(false);
+                    switch (result.Result)
+                    {
+                        case SubmitResult.Applied:
+                            metrics.ReactionLatency.Observe(Math.Max(0, (time.GetUtcNow() - c.Trigger.LedgerCloseTime).TotalSeconds));
+                            metrics.DeadlineMargin.Set((double)c.Round.RatchetMaxTime - closeTime);
+                            if (ratchet.Reason == RatchetReason.Breach)
+                            {
+                                metrics.Outcomes.WithLabels("breach_countered").Inc();
+                                await c.Events.Publish(new BreachCountered(id, c.Round.Round, c.Trigger.LedgerSequence,
+                                    observed?.Value ?? 0, result.Hash.ToString()!, time.GetUtcNow()), ct).ConfigureAwait(false);
+                            }
+                            else
+                            {
+                                metrics.Outcomes.WithLabels("deadline_force_close").Inc();
+                                await c.Events.Publish(new DeadlineForceClosed(id, c.Round.Round, c.Trigger.LedgerSequence,
+                                    result.Hash.ToString()!, time.GetUtcNow()), ct).ConfigureAwait(false);
+                            }
+                            break;
+                        case SubmitResult.SequenceMismatch:
+                            return true;
+                        case SubmitResult.TooLate:
+                            metrics.ResponderFailures.WithLabels("deadline_missed").Inc();
+                            return false;
+                        default:
+                            await RetryNextLedgerAsync(id, closeTime, "ratchet_" + result.Result, ct).ConfigureAwait(false);
+                            return false;
+                    }
+                    break;
+                }
+
+                case SubmitSnapshots snapshots:
+                {
+                    var hashes = new List<string>();
+                    for (var k = snapshots.FromIndex; k < c.Bundle.Snapshots.Length; k++)
+                    {
+                        var result = await submitter.SubmitAsync(c.Bundle.Snapshots[k], "snapshot", c.Bundle.Network, ct).ConfigureAwait(false);
+                        switch (result.Result)
+                        {
+                            case SubmitResult.Applied:
+                                hashes.Add(result.Hash.ToString()!);
+                                continue;
+                            case SubmitResult.SequenceMismatch:
+                                await PublishSnapshotsAsync(c, hashes, ct).ConfigureAwait(false);
+                                return true;
+                            case SubmitResult.TooEarly:
+                                await PublishSnapshotsAsync(c, hashes, ct).ConfigureAwait(false);
+                                await store.ScheduleFollowUpAsync(id, c.Round.SnapshotMinTime, ct).ConfigureAwait(false);
+                                return false;
+                            default:
+                                await PublishSnapshotsAsync(c, hashes, ct).ConfigureAwait(false);
+                                await RetryNextLedgerAsync(id, closeTime, "snapshot_" + result.Result, ct).ConfigureAwait(false);
+                                return false;
+                        }
+                    }
+                    await PublishSnapshotsAsync(c, hashes, ct).ConfigureAwait(false);
+                    // Every snapshot is in: read R again to confirm the settlement and free the storage.
+                    return true;
+                }
+
+                case ScheduleFollowUp followUp:
+                    await store.ScheduleFollowUpAsync(id, followUp.At, ct).ConfigureAwait(false);
+                    break;
+
+                case StopDeadlineWatch:
+                    await store.RemoveScheduledAsync(id, ScheduleKind.Deadline, ct).ConfigureAwait(false);
+                    break;
+
+                case ReportCorrupted:
+                    metrics.Outcomes.WithLabels("corrupted").Inc();
+                    log.LogError("Channel {Channel}: R at {Sequence} is past r+n = {Final}", id, observed?.Value, c.Round.FinalSequence.Value);
+                    await c.Events.Publish(new ChannelCorrupted(id, c.Round.Round, c.Trigger.LedgerSequence,
+                        observed?.Value ?? 0, time.GetUtcNow()), ct).ConfigureAwait(false);
+                    break;
+
+                case ReportDeadlineMissed:
+                    metrics.ResponderFailures.WithLabels("deadline_missed").Inc();
+                    log.LogError("Channel {Channel}: the latest ratchet expired before it could be submitted", id);
+                    break;
+
+                case Forget:
+                    await store.ForgetAsync(id, c.Round.Round, ct).ConfigureAwait(false);
+                    if (decision.Situation == ChannelSituation.Settled)
+                    {
+                        metrics.Outcomes.WithLabels("settled").Inc();
+                        await c.Events.Publish(new ChannelSettled(id, c.Round.Round, c.Trigger.LedgerSequence, time.GetUtcNow()), ct).ConfigureAwait(false);
+                    }
+                    break;
+            }
+        }
+        return false;
+    }
+
+    private async Task PublishSnapshotsAsync(Context c, List<string> hashes, CancellationToken ct)
+    {
+        if (hashes.Count == 0)
+        {
+            return;
+        }
+        metrics.Outcomes.WithLabels("snapshots_submitted").Inc();
+        await c.Events.Publish(new SnapshotsSubmitted(c.Trigger.ChannelId, c.Round.Round, c.Trigger.LedgerSequence,
+            [.. hashes], time.GetUtcNow()), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Could not finish now: a follow-up due immediately makes the tailer trigger the channel again on a coming ledger.</summary>
+    private async Task RetryNextLedgerAsync(ChannelId id, ulong closeTime, string reason, CancellationToken ct)
+    {
+        metrics.ResponderFailures.WithLabels(reason.ToLowerInvariant()).Inc();
+        await store.ScheduleFollowUpAsync(id, closeTime, ct).ConfigureAwait(false);
+    }
+
+    public static WatchedRound Watched(Bundle bundle)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        return new WatchedRound(bundle.Round, bundle.RatchetTarget, bundle.Participants,
+            bundle.RatchetTimeBounds.MaxTime, bundle.SnapshotMinTime, bundle.ClaimDelay);
+    }
+}

@@ -1,0 +1,19 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Watchtower.Tower.Responding;
+
+/// <summary>Responder settings (configuration section "Tower:Responder").</summary>
+public sealed class ResponderOptions
+{
+    /// <summary>Submission attempts per transaction per trigger before giving up for this ledger (a follow-up retries later).</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 5;
+
+    public TimeSpan RetryInitialDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Concurrent triggers one responder process handles.</summary>
+    [Range(1, 256)]
+    public int Concurrency { get; set; } = 8;
+}
