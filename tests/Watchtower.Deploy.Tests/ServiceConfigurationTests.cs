@@ -126,7 +126,7 @@ public sealed class ServiceConfigurationTests
             using var app = WatchtowerHost.Build(ContainerArgs(chart, "tail"), c => c.AddInMemoryCollection(
                 environment.Select(kv => KeyValuePair.Create(kv.Key.Replace("__", ":", StringComparison.Ordinal), (string?)kv.Value))));
             var routes = ((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()
-                .Select(e => "/" + e.RoutePattern.RawText!.TrimStart('/')).ToHashSet();
+                .Select(e => (string?)("/" + e.RoutePattern.RawText!.TrimStart('/'))).ToHashSet();
 
             var container = ((YamlSequenceNode)YamlTree.At(Render(chart, "deployment-tail.yaml"), "spec.template.spec.containers")!).Children[0];
             Assert.Contains(YamlTree.ScalarAt(container, "livenessProbe.httpGet.path"), routes);
