@@ -112,7 +112,58 @@ public static class ChannelProtocol
         };
     }
 
+    /// <summary>
+    /// What a restarted participant asks of its peers: everything they sent for the round it was
+    /// in (or is about to be in). Nothing changes locally; state is already durable.
+    /// </summary>
+    public static Transition RequestResend(ChannelState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var round = state.Pending?.Round ?? state.NextRound;
+        return new Transition(state, [new Broadcast(new ResendRequest(state.Channel, state.Me, round))], null);
+    }
+
     private static Transition Refuse(ChannelState state, ProtocolError error) => new(state, [], error);
+
+    /// <summary>Repeat only what we already gave for that round: the proposal if ours, snapshot signatures, and ratchet signatures if we had signed them.</summary>
+    private static void Resend(ChannelState state, ParticipantKeys keys, ResendRequest q, ImmutableArray<ProtocolAction>.Builder actions)
+    {
+        PendingRound? round = null;
+        var ratchetsSigned = false;
+        if (state.Pending is { } pending && pending.Round == q.Round)
+        {
+            round = pending;
+            ratchetsSigned = pending.RatchetsSigned;
+        }
+        else if (state.Latest is { } latest && latest.Round == q.Round)
+        {
+            var n = state.Parameters.Count;
+            round = Rebuild(
+                state, latest.Round, latest.Start, latest.Closing, state.Me, latest.Outcome,
+                Enumerable.Repeat<ImmutableArray<DecoratedSignature>?>(null, n).ToImmutableArray(),
+                Enumerable.Repeat<DecoratedSignature?>(null, n).ToImmutableArray(),
+                true);
+            ratchetsSigned = true;
+        }
+
+        if (round is null)
+        {
+            return;
+        }
+
+        if (ReferenceEquals(state.Pending, round) && round.Proposer == state.Me)
+        {
+            actions.Add(new SendTo(q.Sender, new RoundProposal(state.Channel, state.Me, round.Round, round.Start, round.Closing, round.Outcome)));
+        }
+
+        var snapshots = round.SnapshotHashes.Select(h => StellarInterop.Sign(keys.Ratchet, h)).ToImmutableArray();
+        actions.Add(new SendTo(q.Sender, new SnapshotSignatures(state.Channel, state.Me, round.Round, snapshots)));
+        if (ratchetsSigned)
+        {
+            var ratchets = round.RatchetHashes.Select(h => StellarInterop.Sign(keys.Ratchet, h)).ToImmutableArray();
+            actions.Add(new SendTo(q.Sender, new RatchetSignatures(state.Channel, state.Me, round.Round, ratchets)));
+        }
+    }
 
     private static DateTimeOffset TruncateToSeconds(DateTimeOffset t) => DateTimeOffset.FromUnixTimeSeconds(t.ToUnixTimeSeconds());
 
@@ -172,6 +223,9 @@ public static class ChannelProtocol
                 return OnRatchetSignatures(state, keys, r, actions);
             case FundingSignatures f:
                 return OnFundingSignatures(state, f, actions);
+            case ResendRequest q:
+                Resend(state, keys, q, actions);
+                return (state, null, false);
             case RoundRejected:
                 // Informational: the runtime surfaces it; the round simply never completes.
                 return (state, null, false);
