@@ -16,8 +16,13 @@ public static class BundleSealer
     public static SealedBundle Seal(Bundle bundle, TowerPublicKey tower, KeyPair walletIdentity)
     {
         ArgumentNullException.ThrowIfNull(bundle);
+        return SealPlaintext(BundleCodec.Encode(bundle), bundle.ChannelId, bundle.Round, tower, walletIdentity);
+    }
+
+    /// <summary>Seals already-encoded plaintext (tests use it to seal content that is not a valid bundle).</summary>
+    internal static SealedBundle SealPlaintext(byte[] plaintext, ChannelId channelId, ulong round, TowerPublicKey tower, KeyPair walletIdentity)
+    {
         ArgumentNullException.ThrowIfNull(walletIdentity);
-        var plaintext = BundleCodec.Encode(bundle);
         using var ephemeral = Key.Create(KeyAgreementAlgorithm.X25519);
         var ephemeralPublic = ephemeral.PublicKey.Export(KeyBlobFormat.RawPublicKey);
         var towerKey = PublicKey.Import(KeyAgreementAlgorithm.X25519, tower.Bytes, KeyBlobFormat.RawPublicKey);
@@ -25,7 +30,7 @@ public static class BundleSealer
             ?? throw new CryptographicException("X25519 agreement failed");
         using var aeadKey = DeriveKey(shared, ephemeralPublic, tower.Bytes);
         var nonce = RandomNumberGenerator.GetBytes(SealedBundle.NonceSize);
-        return SealedBundle.Assemble(tower, bundle.ChannelId, bundle.Round, ephemeralPublic, nonce,
+        return SealedBundle.Assemble(tower, channelId, round, ephemeralPublic, nonce,
             ad => AeadAlgorithm.ChaCha20Poly1305.Encrypt(aeadKey, nonce, ad, plaintext), walletIdentity);
     }
 
