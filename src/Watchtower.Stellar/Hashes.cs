@@ -108,15 +108,30 @@ public readonly struct TransactionHash : IEquatable<TransactionHash>
 }
 
 /// <summary>A Stellar network, identified by the SHA-256 of its passphrase.</summary>
-public sealed record Network(string Passphrase)
+public sealed record Network
 {
+    private readonly string _passphrase = string.Empty;
+
+    public Network(string passphrase) => Passphrase = passphrase;
+
     public static Network Public { get; } = new("Public Global Stellar Network ; September 2015");
 
     public static Network Testnet { get; } = new("Test SDF Network ; September 2015");
 
     public static Network Standalone { get; } = new("Standalone Network ; February 2017");
 
-    public Hash256 NetworkId { get; } = Hash256.Sha256(System.Text.Encoding.UTF8.GetBytes(Passphrase));
+    public string Passphrase
+    {
+        get => _passphrase;
+        init
+        {
+            // The id is derived here (not in an initializer) so that `with { Passphrase = … }` recomputes it.
+            _passphrase = value ?? throw new ArgumentNullException(nameof(value));
+            NetworkId = Hash256.Sha256(System.Text.Encoding.UTF8.GetBytes(value));
+        }
+    }
+
+    public Hash256 NetworkId { get; private init; }
 
     public override string ToString() => Passphrase;
 }

@@ -319,6 +319,38 @@ public class ChannelProtocolTests
         Assert.Equal(1, h.States[1].Latest!.Round);
     }
 
+    [Fact]
+    public void RestartedParticipant_CompletesTheRoundFromResentSignatures()
+    {
+        var h = new ProtocolHarness(3);
+        h.Open();
+        h.Propose(0, h.Balances(90, 110, 100));
+        // Participant 2 signs everything but loses every ratchet signature addressed to it (crash).
+        h.DeliverAll(m => !(m.To == 2 && m.Message is RatchetSignatures));
+        h.InFlight.RemoveAll(m => m.To == 2);
+        Assert.Equal(0, h.States[2].Latest!.Round);
+        Assert.Equal(1, h.States[0].Latest!.Round);
+
+        h.Apply(2, ChannelProtocol.RequestResend(h.States[2], h.Keys[2]));
+        h.DeliverAll();
+        Assert.Empty(h.Errors);
+        Assert.All(h.States, s => Assert.Equal(1, s.Latest!.Round));
+    }
+
+    [Fact]
+    public void ResendRequest_NeverYieldsRatchetSignaturesNotYetGiven()
+    {
+        var h = new ProtocolHarness(2);
+        h.Open();
+        h.Propose(0, h.Balances(90, 110));
+        h.DeliverNext(m => m.Message is RoundProposal); // 1 signed snapshots only, lacks 0's snapshot signatures
+        h.InFlight.Clear();
+        Assert.False(h.States[1].Pending!.RatchetsSigned);
+        var t = ChannelProtocol.Receive(h.States[1], h.Keys[1], 0, new ResendRequest(h.States[1].Channel, 0, 1), h.Now);
+        Assert.Contains(t.Actions, a => a is SendTo { Message: SnapshotSignatures });
+        Assert.DoesNotContain(t.Actions, a => a is SendTo { Message: RatchetSignatures });
+    }
+
     private static void AssertFullySigned(ProtocolHarness h, int i, CompletedRound round)
     {
         var p = h.Parameters;

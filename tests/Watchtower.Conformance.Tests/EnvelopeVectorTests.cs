@@ -4,33 +4,30 @@ using System.Text.Json.Nodes;
 using Watchtower.Cli.Tx;
 using Watchtower.Conformance.Tests.Support;
 using Watchtower.Stellar;
+using Watchtower.Stellar.Xdr;
 
 namespace Watchtower.Conformance.Tests;
 
 /// <summary>
 /// Fixed envelopes written by the official SDK (tests/oracle/make-vectors.js, checked in): we must
-/// decode, re-encode, hash, describe and verify them exactly as recorded, and rebuild the channel
-/// protocol's own transactions (ratchet, snapshot, fee-bumped ratchet) byte for byte.
+/// decode, re-encode, hash, describe and verify them exactly as recorded (edge cases included),
+/// rebuild the channel protocol's own transactions (ratchet, snapshot, fee-bumped ratchet) byte for
+/// byte, and reject the few the SDK decodes but stellar-core deems malformed.
 /// </summary>
 public sealed class EnvelopeVectorTests
 {
     private static readonly JsonArray All = Vectors.Load("envelopes.json")["vectors"]!.AsArray();
 
-    public static TheoryData<string> Names()
+    public static TheoryData<string> Accepted() => NamesWhere(v => v["reject"] is null);
+
+    public static TheoryData<string> Rejected() => NamesWhere(v => v["reject"] is not null);
+
+    public static TheoryData<string> Protocol() => NamesWhere(v => v["build"] is not null);
+
+    private static TheoryData<string> NamesWhere(Func<JsonNode, bool> predicate)
     {
         var data = new TheoryData<string>();
-        foreach (var v in All)
-        {
-            data.Add((string)v!["name"]!);
-        }
-
-        return data;
-    }
-
-    public static TheoryData<string> Protocol()
-    {
-        var data = new TheoryData<string>();
-        foreach (var v in All.Where(v => v!["build"] is not null))
+        foreach (var v in All.Where(v => predicate(v!)))
         {
             data.Add((string)v!["name"]!);
         }
@@ -39,7 +36,12 @@ public sealed class EnvelopeVectorTests
     }
 
     [Theory]
-    [MemberData(nameof(Names))]
+    [MemberData(nameof(Rejected))]
+    public void MalformedOnTheNetwork_IsRejectedWithXdrFormatException_ThoughTheSdkDecodesIt(string name)
+        => Assert.ThrowsAny<XdrFormatException>(() => TransactionEnvelope.FromXdrBase64((string)Find(name)["xdr"]!));
+
+    [Theory]
+    [MemberData(nameof(Accepted))]
     public void SdkVector_DecodesReencodesHashesAndVerifiesAsRecorded(string name)
     {
         var v = Find(name);

@@ -13,8 +13,9 @@ internal static class Oracle
 
     public static async Task<JsonObject> RunAsync(string script, StandaloneServer server, TimeSpan timeout)
     {
-        var path = Path.Combine(AppContext.BaseDirectory, "oracle", script);
-        var start = new ProcessStartInfo("node", [path])
+        var parts = script.Split(' ');
+        var path = Path.Combine(AppContext.BaseDirectory, "oracle", parts[0]);
+        var start = new ProcessStartInfo("node", [path, .. parts[1..]])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -20,6 +20,7 @@ public class NetworkAndValueTests
         Assert.Equal("Test SDF Network ; September 2015", Network.Testnet.Passphrase);
         Assert.Equal("Standalone Network ; February 2017", Network.Standalone.Passphrase);
         Assert.Equal(new Network("Test SDF Network ; September 2015"), Network.Testnet);
+        Assert.Equal(Network.Public.NetworkId, (Network.Testnet with { Passphrase = Network.Public.Passphrase }).NetworkId);
     }
 
     [Fact]

@@ -76,7 +76,7 @@ public class XdrValueTests
         var ok = XdrCodec.FromBase64<TransactionResult>(Xdr("TransactionResult", "fee-bump-inner-success"));
         Assert.Equal(TransactionResultCode.TxFeeBumpInnerSuccess, ok.Code);
         Assert.True(ok.IsSuccess);
-        Assert.Equal(new string('a', 0) + string.Concat(Enumerable.Repeat("ab", 32)), ok.Inner!.TransactionHash.ToString());
+        Assert.Equal(string.Concat(Enumerable.Repeat("ab", 32)), ok.Inner!.TransactionHash.ToString());
         Assert.Equal(TransactionResultCode.TxSuccess, ok.Inner.Result.Code);
         Assert.Equal(200, ok.Inner.Result.FeeCharged);
 

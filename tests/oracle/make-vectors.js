@@ -7,7 +7,7 @@ const fs = require('fs');
 const path = require('path');
 const crypto = require('crypto');
 const {
-  Account, Asset, Keypair, Networks, Operation, TransactionBuilder,
+  xdr, Account, Asset, Keypair, Memo, MuxedAccount, Networks, Operation, Transaction, TransactionBuilder,
 } = require('@stellar/stellar-base');
 const { describeTx } = require('./describe');
 const { generate } = require('./generate');
@@ -113,6 +113,55 @@ const inner = ratchet(bumpBuild.inner);
 const innerSigners = signAll(inner, [users[0], ...ratchetKeys]);
 const bump = TransactionBuilder.buildFeeBumpTransaction(tower.publicKey(), String(bumpBuild.feePerOperation), inner, Networks.PUBLIC);
 vectors.push(vector('fee-bumped ratchet', Networks.PUBLIC, bump, signAll(bump, [tower]), { innerSigners, build: bumpBuild }));
+
+// Edge cases the network allows and the SDK decodes, which we must keep byte for byte.
+function plain(ops, opts = {}) {
+  const b = new TransactionBuilder(new Account(users[1].publicKey(), '41'), {
+    fee: '100', networkPassphrase: Networks.TESTNET, timebounds: { minTime: 0, maxTime: 0 }, ...opts,
+  });
+  ops.forEach((op) => b.addOperation(op));
+  return b.build();
+}
+
+function withCond(tx, cond) {
+  const raw = tx.tx;
+  raw.cond(cond);
+  return new Transaction(xdr.TransactionEnvelope.envelopeTypeTx(new xdr.TransactionV1Envelope({ tx: raw, signatures: [] })), Networks.TESTNET);
+}
+
+const edges = [];
+edges.push(['memo text that is not UTF-8', plain([Operation.bumpSequence({ bumpTo: '1' })], { memo: Memo.text(Buffer.from([0x61, 0xc3, 0x28, 0xff, 0x62])) })]);
+const negative = Operation.payment({ destination: users[0].publicKey(), asset: Asset.native(), amount: '1' });
+negative.body().value().amount(xdr.Int64.fromString('-9223372036854775808'));
+edges.push(['negative int64 amount and sequence', plain([negative, Operation.bumpSequence({ bumpTo: '-1' })])]);
+edges.push(['V2 preconditions with every field absent', withCond(plain([Operation.bumpSequence({ bumpTo: '7' })]), xdr.Preconditions.precondV2(new xdr.PreconditionsV2({
+  timeBounds: null, ledgerBounds: null, minSeqNum: null, minSeqAge: xdr.Duration.fromString('0'), minSeqLedgerGap: 0, extraSigners: [],
+})))]);
+edges.push(['muxed ids 0 and 2^64-1', plain([
+  Operation.payment({ destination: new MuxedAccount(new Account(users[0].publicKey(), '0'), '0').accountId(), asset: Asset.native(), amount: '0.0000001' }),
+  Operation.accountMerge({ destination: new MuxedAccount(new Account(users[0].publicKey(), '0'), '18446744073709551615').accountId() }),
+], { withMuxing: true })]);
+edges.push(['100 operations', plain(Array.from({ length: 100 }, (_, i) => Operation.manageData({ name: `k${i}`, value: Buffer.from([i]) })))]);
+const twenty = plain([Operation.bumpSequence({ bumpTo: '2' })]);
+const twentySigners = signAll(twenty, Array.from({ length: 20 }, (_, i) => key(`signer ${i}`)));
+for (const [name, tx] of edges) {
+  vectors.push(vector(`edge: ${name}`, Networks.TESTNET, tx, signAll(tx, [users[1]])));
+}
+vectors.push(vector('edge: 20 signatures', Networks.TESTNET, twenty, twentySigners));
+
+// Envelopes the SDK decodes but we reject on purpose: stellar-core's validity rules make them
+// malformed, so none can be on the ledger (data names and home domains are printable ASCII,
+// an alphanum12 code has 5-12 characters).
+const rejected = [];
+const binaryName = Operation.manageData({ name: 'xx', value: null });
+binaryName.body().value().dataName(Buffer.from([0x61, 0xc3, 0x28]));
+rejected.push(['manage data name that is not UTF-8', plain([binaryName])]);
+const shortCode = Operation.payment({ destination: users[0].publicKey(), asset: new Asset('ABCDEF', users[0].publicKey()), amount: '1' });
+shortCode.body().value().asset().alphaNum12().assetCode(Buffer.from('AB\0\0\0\0\0\0\0\0\0\0', 'latin1'));
+rejected.push(['alphanum12 asset with a 2-character code', plain([shortCode])]);
+for (const [name, tx] of rejected) {
+  vectors.push({ name: `rejected: ${name}`, network: Networks.TESTNET, xdr: tx.toEnvelope().toXDR('base64'), reject: true });
+}
 
 generate('watchtower fixed vectors', 40).forEach((c, i) => {
   vectors.push({ name: `sdk sample ${i}`, ...c });

@@ -112,7 +112,73 @@ public static class ChannelProtocol
         };
     }
 
+    /// <summary>
+    /// After a restart: ask every peer for what it sent for the round we were in (or are about to
+    /// be in), and repeat what we had sent for it, since frames in flight were lost. Nothing
+    /// changes locally; the state is already durable.
+    /// </summary>
+    public static Transition RequestResend(ChannelState state, ParticipantKeys keys)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(keys);
+        var round = state.Pending?.Round ?? state.NextRound;
+        var actions = ImmutableArray.CreateBuilder<ProtocolAction>();
+        actions.Add(new Broadcast(new ResendRequest(state.Channel, state.Me, round)));
+        foreach (var message in Repeat(state, keys, round))
+        {
+            actions.Add(new Broadcast(message));
+        }
+
+        return new Transition(state, actions.ToImmutable(), null);
+    }
+
     private static Transition Refuse(ChannelState state, ProtocolError error) => new(state, [], error);
+
+    private static void Resend(ChannelState state, ParticipantKeys keys, ResendRequest q, ImmutableArray<ProtocolAction>.Builder actions)
+    {
+        foreach (var message in Repeat(state, keys, q.Round))
+        {
+            actions.Add(new SendTo(q.Sender, message));
+        }
+    }
+
+    /// <summary>Only what we already gave for that round: the proposal if ours, snapshot signatures, and ratchet signatures if we had signed them.</summary>
+    private static IEnumerable<PeerMessage> Repeat(ChannelState state, ParticipantKeys keys, long roundNumber)
+    {
+        PendingRound? round = null;
+        var ratchetsSigned = false;
+        if (state.Pending is { } pending && pending.Round == roundNumber)
+        {
+            round = pending;
+            ratchetsSigned = pending.RatchetsSigned;
+        }
+        else if (state.Latest is { } latest && latest.Round == roundNumber)
+        {
+            var n = state.Parameters.Count;
+            round = Rebuild(
+                state, latest.Round, latest.Start, latest.Closing, state.Me, latest.Outcome,
+                Enumerable.Repeat<ImmutableArray<DecoratedSignature>?>(null, n).ToImmutableArray(),
+                Enumerable.Repeat<DecoratedSignature?>(null, n).ToImmutableArray(),
+                true);
+            ratchetsSigned = true;
+        }
+
+        if (round is null)
+        {
+            yield break;
+        }
+
+        if (ReferenceEquals(state.Pending, round) && round.Proposer == state.Me)
+        {
+            yield return new RoundProposal(state.Channel, state.Me, round.Round, round.Start, round.Closing, round.Outcome);
+        }
+
+        yield return new SnapshotSignatures(state.Channel, state.Me, round.Round, [.. round.SnapshotHashes.Select(h => StellarInterop.Sign(keys.Ratchet, h))]);
+        if (ratchetsSigned)
+        {
+            yield return new RatchetSignatures(state.Channel, state.Me, round.Round, [.. round.RatchetHashes.Select(h => StellarInterop.Sign(keys.Ratchet, h))]);
+        }
+    }
 
     private static DateTimeOffset TruncateToSeconds(DateTimeOffset t) => DateTimeOffset.FromUnixTimeSeconds(t.ToUnixTimeSeconds());
 
@@ -172,6 +238,9 @@ public static class ChannelProtocol
                 return OnRatchetSignatures(state, keys, r, actions);
             case FundingSignatures f:
                 return OnFundingSignatures(state, f, actions);
+            case ResendRequest q:
+                Resend(state, keys, q, actions);
+                return (state, null, false);
             case RoundRejected:
                 // Informational: the runtime surfaces it; the round simply never completes.
                 return (state, null, false);
@@ -187,6 +256,11 @@ public static class ChannelProtocol
             pending.Start == p.Start && pending.Closing == p.Closing && pending.Outcome.Equals(p.Outcome))
         {
             return (state, null, false); // a retransmission
+        }
+
+        if (state.Latest is { } done && p.Round == done.Round && p.Start == done.Start && p.Outcome.Equals(done.Outcome))
+        {
+            return (state, null, false); // a repeat of a round already final for us
         }
 
         var error = CheckProposal(state, p, now) ?? CheckPolicy(state, p);
@@ -396,11 +470,14 @@ public static class ChannelProtocol
         return (Advance(state with { Pending = pending }, keys, actions), null, false);
     }
 
-    /// <summary>A message for a round we have not reached yet is kept; one for a past round is refused.</summary>
+    /// <summary>
+    /// A message for a round we have not reached yet is kept; a repeat for a round already final
+    /// for us (peers resend after restarts) changes nothing; anything else is refused.
+    /// </summary>
     private static (ChannelState, ProtocolError?, bool) Early(ChannelState state, long round) =>
-        round >= state.NextRound
-            ? (state, null, true)
-            : (state, new(ProtocolErrorCode.UnexpectedRound, $"round {round} is not in progress"), false);
+        round >= state.NextRound ? (state, null, true)
+        : state.Latest is { } latest && round <= latest.Round ? (state, null, false)
+        : (state, new(ProtocolErrorCode.UnexpectedRound, $"round {round} is not in progress"), false);
 
     /// <summary>Phase 2 once phase 1 is complete; completion once both are.</summary>
     private static ChannelState Advance(ChannelState state, ParticipantKeys keys, ImmutableArray<ProtocolAction>.Builder actions)

@@ -29,3 +29,10 @@ public sealed record FundingSignatures(ChannelId Channel, int Sender, ImmutableA
 /// <summary>A refusal, so the proposer learns why a round will not complete.</summary>
 public sealed record RoundRejected(ChannelId Channel, int Sender, long Round, ProtocolErrorCode Code, string Reason)
     : PeerMessage(Channel, Sender);
+
+/// <summary>
+/// After a restart: "send me again what you sent for round j". Answered only with signatures the
+/// responder had already given (ed25519 is deterministic, so re-signing yields the same bytes).
+/// </summary>
+public sealed record ResendRequest(ChannelId Channel, int Sender, long Round)
+    : PeerMessage(Channel, Sender);

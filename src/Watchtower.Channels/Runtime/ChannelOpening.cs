@@ -25,35 +25,35 @@ public static class ChannelOpening
     public static Stroops VersionStartingBalance => new((BaseReserve.Value * 2) + 5_000_000);
 
     /// <summary>
-    /// Submit the setup transaction from participant 0's wallet (creating R = participant 0's
-    /// ratchet account, and every A_i), then read the sequences and fix r_0 = R's sequence after
-    /// funding + 1.
+    /// Submit the setup transaction from <paramref name="funder"/> (any account; it pays R's and
+    /// every A_i's starting balance), creating R = participant 0's ratchet account and every A_i,
+    /// then read the sequences and fix r_0 = R's sequence after funding + 1.
     /// </summary>
     public static async Task<ChannelParameters> SetupAsync(
         ILedgerClient ledger,
-        KeyPair initiatorWallet,
+        KeyPair funder,
         IReadOnlyList<ParticipantOffer> offers,
         ChannelTimeouts timeouts,
         uint feePerOperation,
         CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(ledger);
-        ArgumentNullException.ThrowIfNull(initiatorWallet);
+        ArgumentNullException.ThrowIfNull(funder);
         ArgumentNullException.ThrowIfNull(offers);
-        if (offers.Count < 2 || offers[0].Wallet != initiatorWallet.AccountId)
+        if (offers.Count < 2)
         {
-            throw new ArgumentException("at least two offers, the first being the initiator's", nameof(offers));
+            throw new ArgumentException("a channel needs at least two participants", nameof(offers));
         }
 
         var network = await ledger.GetNetworkAsync(ct).ConfigureAwait(false);
-        var wallet = await ledger.LoadAccountAsync(initiatorWallet.AccountId, ct).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"initiator wallet {initiatorWallet.AccountId} does not exist");
+        var wallet = await ledger.LoadAccountAsync(funder.AccountId, ct).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"funding account {funder.AccountId} does not exist");
         var escrow = offers[0].RatchetKey;
         var credit = offers.SelectMany(o => o.Deposits).Select(d => d.Asset).Where(a => a != Asset.Native).Distinct().Count();
         var setup = ChannelTransactions.Setup(
-            initiatorWallet.AccountId, wallet.Sequence, escrow, [.. offers.Select(o => o.VersionAccount)],
+            funder.AccountId, wallet.Sequence, escrow, [.. offers.Select(o => o.VersionAccount)],
             EscrowStartingBalance(offers.Count, credit), VersionStartingBalance, feePerOperation);
-        var envelope = StellarInterop.Envelope(setup, []).Sign(network, initiatorWallet);
+        var envelope = StellarInterop.Envelope(setup, []).Sign(network, funder);
         var result = await ledger.SubmitAsync(envelope, ct).ConfigureAwait(false);
         if (!result.Success)
         {

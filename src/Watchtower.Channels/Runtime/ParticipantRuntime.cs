@@ -132,6 +132,20 @@ public sealed class ParticipantRuntime
         await HandleFrameAsync(frame, ledgerTime, ct).ConfigureAwait(false);
     }
 
+    /// <summary>After a restart: ask every peer to repeat what it sent for our current round.</summary>
+    public async Task ResyncAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await ApplyAsync(ChannelProtocol.RequestResend(State, _keys), ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>Abandon a stalled round we have not signed ratchets for.</summary>
     public async Task<ProtocolError?> AbandonPendingAsync(CancellationToken ct)
     {

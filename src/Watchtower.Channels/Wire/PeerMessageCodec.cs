@@ -21,6 +21,7 @@ public static class PeerMessageCodec
         RatchetSignatures = 3,
         FundingSignatures = 4,
         Rejected = 5,
+        Resend = 6,
     }
 
     public static byte[] Encode(PeerMessage message)
@@ -35,6 +36,7 @@ public static class PeerMessageCodec
             RatchetSignatures => Kind.RatchetSignatures,
             FundingSignatures => Kind.FundingSignatures,
             RoundRejected => Kind.Rejected,
+            ResendRequest => Kind.Resend,
             _ => throw new ArgumentException($"unknown message {message.GetType().Name}", nameof(message)),
         }));
         w.Account(message.Channel.Escrow);
@@ -57,6 +59,9 @@ public static class PeerMessageCodec
                 break;
             case FundingSignatures f:
                 WriteSignatures(w, f.Signatures);
+                break;
+            case ResendRequest q:
+                w.I64(q.Round);
                 break;
             case RoundRejected x:
                 w.I64(x.Round);
@@ -91,6 +96,7 @@ public static class PeerMessageCodec
             Kind.SnapshotSignatures => new SnapshotSignatures(channel, sender, Round(ref r), ReadSignatures(ref r)),
             Kind.RatchetSignatures => new RatchetSignatures(channel, sender, Round(ref r), ReadSignatures(ref r)),
             Kind.FundingSignatures => new FundingSignatures(channel, sender, ReadSignatures(ref r)),
+            Kind.Resend => new ResendRequest(channel, sender, Round(ref r)),
             Kind.Rejected => new RoundRejected(channel, sender, Round(ref r), ErrorCode(ref r), r.String()),
             _ => throw new WireFormatException($"unknown message kind {(byte)kind}"),
         };

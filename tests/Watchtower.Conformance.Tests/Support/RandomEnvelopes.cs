@@ -32,8 +32,6 @@ public sealed class RandomEnvelopes
         _keys = Enumerable.Range(0, 12).Select(_ => KeyPair.FromSeed(new SecretSeed(Bytes(32)))).ToArray();
     }
 
-    public IReadOnlyList<KeyPair> Keys => _keys;
-
     public BuiltEnvelope Next()
     {
         var network = Chance(0.1) ? new Network($"Conformance Network {_r.Next()}") : Pick(Networks);

@@ -1,0 +1,129 @@
+using System.Collections.Immutable;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using NSec.Cryptography;
+using Watchtower.Stellar;
+using Watchtower.Stellar.Xdr;
+
+namespace Watchtower.Benchmarks.Stellar;
+
+/// <summary>The two transaction shapes a tower handles all day, built as the channel protocol builds them.</summary>
+public static class ChannelTransactions
+{
+    public static readonly Network Network = Network.Testnet;
+
+    public static KeyPair Key(byte label) => KeyPair.FromSeed(new SecretSeed(Enumerable.Repeat(label, 32).ToArray()));
+
+    public static readonly KeyPair VersionAccount = Key(1);
+    public static readonly KeyPair Escrow = Key(2);
+    public static readonly ImmutableArray<KeyPair> RatchetKeys = [Key(3), Key(4)];
+
+    /// <summary>Ratchet v_j: source the version account, one BUMP_SEQUENCE sourced at R, time bounds [M, M + TIMEOUT_CLAIM].</summary>
+    public static TransactionEnvelope Ratchet() =>
+        new TransactionBuilder(VersionAccount.AccountId, new SequenceNumber(81_604_378_624))
+            .WithTimeBounds(1_764_000_000, 1_764_003_600)
+            .AddOperation(new BumpSequenceOperation(new SequenceNumber(8_589_934_600)) { SourceAccount = Escrow.AccountId })
+            .BuildEnvelope();
+
+    /// <summary>Snapshot t_{j,1}: source R, two payments out and the SET_OPTIONS handing R back, minTime only.</summary>
+    public static TransactionEnvelope Snapshot() =>
+        new TransactionBuilder(Escrow.AccountId, new SequenceNumber(8_589_934_600))
+            .WithFee(200)
+            .WithTimeBounds(1_764_090_000, 0)
+            .AddOperation(new PaymentOperation(VersionAccount.AccountId, Asset.Native, Stroops.Parse("1250.5")))
+            .AddOperation(new PaymentOperation(RatchetKeys[0].AccountId, Asset.Native, Stroops.Parse("749.4999999")))
+            .AddOperation(new SetOptionsOperation(MasterWeight: 0, LowThreshold: 2, MedThreshold: 2, HighThreshold: 2,
+                Signer: new Signer(new Ed25519SignerKey(RatchetKeys[1].AccountId), 1)))
+            .BuildEnvelope();
+
+    /// <summary>Signed as in the protocol: the ratchet by its source and every ratchet key, the snapshot by the ratchet keys.</summary>
+    public static TransactionEnvelope Signed(string kind)
+    {
+        var (envelope, signers) = kind == "ratchet"
+            ? (Ratchet(), RatchetKeys.Insert(0, VersionAccount))
+            : (Snapshot(), RatchetKeys);
+        foreach (var k in signers)
+        {
+            envelope = envelope.Sign(Network, k);
+        }
+
+        return envelope;
+    }
+}
+
+/// <summary>Decode+hash, encode, sign and verify of the ratchet and snapshot transactions.</summary>
+[MemoryDiagnoser]
+[Config(typeof(BenchConfig))]
+public class StellarTransactionBenchmarks
+{
+    private TransactionEnvelope _signed = null!;
+    private TransactionEnvelope _unsigned = null!;
+    private byte[] _xdr = null!;
+    private string _base64 = null!;
+    private TransactionHash _hash;
+    private DecoratedSignature _signature = null!;
+
+    [Params("ratchet", "snapshot")]
+    public string Kind { get; set; } = "ratchet";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _signed = ChannelTransactions.Signed(Kind);
+        _unsigned = Kind == "ratchet" ? ChannelTransactions.Ratchet() : ChannelTransactions.Snapshot();
+        _xdr = _signed.ToXdr();
+        _base64 = _signed.ToXdrBase64();
+        _hash = _signed.Hash(ChannelTransactions.Network);
+        _signature = _signed.Signatures[^1];
+    }
+
+    [Benchmark(Description = "decode+hash (XDR bytes)")]
+    public TransactionHash DecodeAndHash() => XdrCodec.Decode<TransactionEnvelope>(_xdr).Hash(ChannelTransactions.Network);
+
+    [Benchmark(Description = "decode+hash (base64)")]
+    public TransactionHash DecodeBase64AndHash() => TransactionEnvelope.FromXdrBase64(_base64).Hash(ChannelTransactions.Network);
+
+    [Benchmark(Description = "encode (XDR bytes)")]
+    public byte[] Encode() => _signed.ToXdr();
+
+    [Benchmark(Description = "sign (hash + ed25519 + new envelope)")]
+    public TransactionEnvelope Sign() => _unsigned.Sign(ChannelTransactions.Network, ChannelTransactions.RatchetKeys[1]);
+
+    [Benchmark(Description = "verify one signature")]
+    public bool Verify() => KeyPair.Verify(ChannelTransactions.RatchetKeys[1].AccountId, _hash.Bytes, _signature.SignatureSpan);
+}
+
+/// <summary>The floor: bare NSec ed25519 on a 32-byte hash, what signing and verifying cannot beat.</summary>
+[MemoryDiagnoser]
+[Config(typeof(BenchConfig))]
+public class StellarEd25519Baseline
+{
+    private readonly byte[] _data = new byte[32];
+    private Key _key = null!;
+    private PublicKey _publicKey = null!;
+    private byte[] _signature = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _key = Key.Import(SignatureAlgorithm.Ed25519, Enumerable.Repeat((byte)4, 32).ToArray(), KeyBlobFormat.RawPrivateKey);
+        _publicKey = _key.PublicKey;
+        _signature = SignatureAlgorithm.Ed25519.Sign(_key, _data);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _key.Dispose();
+
+    [Benchmark(Description = "NSec ed25519 sign")]
+    public byte[] Sign() => SignatureAlgorithm.Ed25519.Sign(_key, _data);
+
+    [Benchmark(Description = "NSec ed25519 verify")]
+    public bool Verify() => SignatureAlgorithm.Ed25519.Verify(_publicKey, _data, _signature);
+}
+
+/// <summary>Short enough for a 2-core machine, long enough for stable means.</summary>
+public sealed class BenchConfig : ManualConfig
+{
+    public BenchConfig() => AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(10).WithLaunchCount(1));
+}

@@ -1,0 +1,3 @@
+using Watchtower.Service;
+
+await WatchtowerHost.Build(args).RunAsync().ConfigureAwait(false);

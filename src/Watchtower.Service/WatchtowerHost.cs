@@ -1,0 +1,117 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Prometheus;
+using StackExchange.Redis;
+using Watchtower.Tower.Hosting;
+using Watchtower.Tower.Observability;
+using Watchtower.Tower.Tailing;
+
+namespace Watchtower.Service;
+
+/// <summary>
+/// The tower executable's host: Generic Host (ASP.NET Core for the endpoints) with the tower's
+/// services for the chosen roles, <c>/healthz</c> (process alive), <c>/readyz</c> (Redis and bus
+/// connected; the tailer synced where it leads) and <c>/metrics</c> (Prometheus).
+/// </summary>
+public static class WatchtowerHost
+{
+    public const string ReadyTag = "ready";
+
+    /// <summary>Builds the application; <paramref name="args"/> accepts <c>--role ingest|tail|respond|all</c> (comma-separated for several) plus any configuration override.</summary>
+    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null)
+    {
+        var (roles, rest) = ExtractRoles(args);
+        var builder = WebApplication.CreateBuilder(rest);
+        if (roles is not null)
+        {
+            builder.Configuration.AddInMemoryCollection([new("Tower:Roles", roles)]);
+        }
+        configure?.Invoke(builder.Configuration);
+
+        builder.Services.AddWatchtower(builder.Configuration);
+        builder.Services.AddSingleton<ReadinessCheck>();
+        builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("tower", tags: [ReadyTag]);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
+
+        var app = builder.Build();
+        // Created now so every metric is exported (at zero) from the first scrape.
+        app.Services.GetRequiredService<TowerMetrics>();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag) });
+        app.MapMetrics("/metrics");
+        return app;
+    }
+
+    /// <summary>"--role x" / "--role=x" become Tower:Roles (x: ingest, tail, respond, all; comma-separated).</summary>
+    public static (string? Roles, string[] Remaining) ExtractRoles(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        string? value = null;
+        var rest = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--role" && i + 1 < args.Length)
+            {
+                value = args[++i];
+            }
+            else if (args[i].StartsWith("--role=", StringComparison.Ordinal))
+            {
+                value = args[i]["--role=".Length..];
+            }
+            else
+            {
+                rest.Add(args[i]);
+            }
+        }
+        if (value is null)
+        {
+            return (null, [.. rest]);
+        }
+
+        var roles = WatchtowerRoles.None;
+        foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            roles |= part.ToLowerInvariant() switch
+            {
+                "ingest" => WatchtowerRoles.Ingest,
+                "tail" => WatchtowerRoles.Tail,
+                "respond" => WatchtowerRoles.Respond,
+                "all" => WatchtowerRoles.All,
+                _ => throw new ArgumentException($"unknown role \"{part}\" (expected ingest, tail, respond or all)", nameof(args)),
+            };
+        }
+        return (roles.ToString(), [.. rest]);
+    }
+}
+
+/// <summary>Ready when Redis and the bus are connected and, where this replica leads the tailer, it is synced.</summary>
+internal sealed class ReadinessCheck(
+    IServiceProvider services,
+    IOptions<WatchtowerOptions> options,
+    TailerStatus tailer,
+    MassTransit.IBusControl bus) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var problems = new List<string>();
+        if (!options.Value.Embedded && services.GetService<IConnectionMultiplexer>() is { IsConnected: false })
+        {
+            problems.Add("redis disconnected");
+        }
+        var busHealth = bus.CheckHealth();
+        if (busHealth.Status != MassTransit.BusHealthStatus.Healthy)
+        {
+            problems.Add($"bus {busHealth.Status}: {busHealth.Description}");
+        }
+        if (options.Value.Roles.HasFlag(WatchtowerRoles.Tail) && tailer.Current.State is TailerState.Syncing or TailerState.Stalled)
+        {
+            problems.Add($"tailer {tailer.Current.State}{(tailer.Current.Problem is { } p ? ": " + p : "")}");
+        }
+        return Task.FromResult(problems.Count == 0 ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy(string.Join("; ", problems)));
+    }
+}
