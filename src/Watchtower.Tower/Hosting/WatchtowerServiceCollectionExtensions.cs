@@ -113,6 +113,7 @@ public static class WatchtowerServiceCollectionExtensions
             o.StopTimeout = TimeSpan.FromSeconds(30);
         });
 
+        services.AddHostedService<ChannelCountSampler>();
         if (settings.Roles.HasFlag(WatchtowerRoles.Tail))
         {
             services.AddHostedService<TailerService>();
@@ -121,6 +122,8 @@ public static class WatchtowerServiceCollectionExtensions
         {
             services.AddHostedService<LedgerWatermarkService>();
         }
+        // watchtower_channels_watched: every replica samples the (global) store count.
+        services.AddHostedService<ChannelCountSampler>();
         return services;
     }
 
