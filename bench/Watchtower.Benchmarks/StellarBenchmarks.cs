@@ -58,6 +58,8 @@ public static class ChannelTransactions
 /// column is our overhead over the raw signature, measured in the same run.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 [Config(typeof(BenchConfig))]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory, BenchmarkLogicalGroupRule.ByParams)]
 [CategoriesColumn]
