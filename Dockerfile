@@ -28,9 +28,10 @@ RUN dotnet publish src/Watchtower.Service/Watchtower.Service.csproj -c Release -
 
 # Chiseled Ubuntu: no shell, no package manager, non-root `app` user (UID 1654) built in.
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled AS runtime
-WORKDIR /app
 COPY --from=build /out/service /app/service
 COPY --from=build /out/cli /app/cli
+# The host's content root is the working directory: appsettings.json is read from here.
+WORKDIR /app/service
 
 # Read-only root filesystem: no diagnostics IPC socket, temporary files only under /tmp
 # (an emptyDir in Kubernetes). Health and metrics share port 8080.

@@ -14,6 +14,7 @@ public static class CliApp
         var root = new RootCommand("Watchtower for Stellar state channels: tower, wallet and protocol tools.");
         root.Add(TxCommands.Create());
         root.Add(KeysCommands.Create());
+        root.Add(StandaloneCommand.Create());
         return root;
     }
 }

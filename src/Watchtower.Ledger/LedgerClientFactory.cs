@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Watchtower.Ledger.Horizon;
@@ -23,11 +24,12 @@ public static class LedgerClientFactory
     /// <summary>
     /// Registers <see cref="ILedgerClient"/> (singleton) built from <see cref="LedgerClientOptions"/>;
     /// the caller binds and validates the options. Needs a <see cref="TimeProvider"/> registration (falls back to the system clock).
+    /// An <see cref="ILedgerClient"/> registered earlier (e.g. a test double) is kept.
     /// </summary>
     public static IServiceCollection AddLedgerClient(this IServiceCollection services)
     {
         services.AddHttpClient(nameof(ILedgerClient), c => c.Timeout = TimeSpan.FromSeconds(100));
-        services.AddSingleton<ILedgerClient>(sp => Create(
+        services.TryAddSingleton<ILedgerClient>(sp => Create(
             sp.GetRequiredService<IOptions<LedgerClientOptions>>().Value,
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(ILedgerClient)),
             sp.GetService<TimeProvider>() ?? TimeProvider.System,

@@ -331,7 +331,7 @@ public class ChannelProtocolTests
         Assert.Equal(0, h.States[2].Latest!.Round);
         Assert.Equal(1, h.States[0].Latest!.Round);
 
-        h.Apply(2, ChannelProtocol.RequestResend(h.States[2]));
+        h.Apply(2, ChannelProtocol.RequestResend(h.States[2], h.Keys[2]));
         h.DeliverAll();
         Assert.Empty(h.Errors);
         Assert.All(h.States, s => Assert.Equal(1, s.Latest!.Round));

@@ -223,6 +223,7 @@ public sealed class CheckersRejectBrokenSamplesTests
         Assert.Contains("restore of src/Watchtower.Service/Watchtower.Service.csproj needs src/Watchtower.Tower/Watchtower.Tower.csproj, which is not copied before it", problems);
         Assert.Contains("published project src/Watchtower.Nope/Watchtower.Nope.csproj does not exist", problems);
         Assert.Contains("ENTRYPOINT must be exec form running /app/Watchtower.Service.dll", problems);
+        Assert.Contains("final WORKDIR is unset, not the service folder /app (appsettings.json would not be found)", problems);
 
         var undocumented = DockerfileChecks.Problems(
             Repo.Read("Dockerfile"), Repo.Root, Repo.Read(".dockerignore"), "no words about health here");

@@ -1,9 +1,11 @@
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Watchtower.Contracts;
 using Watchtower.Deploy.Tests.Chart;
 using Watchtower.Ledger;
+using Watchtower.Service;
 using Watchtower.Stellar;
 using Watchtower.Tower.FeeBumping;
 using Watchtower.Tower.Hosting;
@@ -49,12 +51,13 @@ public sealed class ServiceConfigurationTests
 
             File.WriteAllText(Path.Combine(keys.FullName, "fee-account"), KeyPair.Random().Seed.ToString());
             var chart = TemplateExpander.ForChart(Repo.ChartDir, $"keys:\n  mountPath: {keys.FullName}\n  feeAccountSecretFile: fee-account\n");
-            var configuration = Configuration(PodEnvironment(chart, role));
+            var environment = PodEnvironment(chart, role);
+            var args = ContainerArgs(chart, role);
 
-            var services = new ServiceCollection();
-            services.AddLogging();
-            services.AddWatchtower(configuration);
-            using var provider = services.BuildServiceProvider();
+            // The service's own host, given the container's args and environment (built, not started).
+            using var app = WatchtowerHost.Build(args, c => c.AddInMemoryCollection(
+                environment.Select(kv => KeyValuePair.Create(kv.Key.Replace("__", ":", StringComparison.Ordinal), (string?)kv.Value))));
+            var provider = app.Services;
             provider.GetRequiredService<IStartupValidator>().Validate();
 
             var values = ChartFixture.Values;
@@ -106,6 +109,44 @@ public sealed class ServiceConfigurationTests
         }
     }
 
+    [Fact]
+    public void ProbeAndScrapePaths_AreServedByTheHost()
+    {
+        var keys = Directory.CreateTempSubdirectory("watchtower-keys-");
+        try
+        {
+            File.WriteAllText(Path.Combine(keys.FullName, "receipt-secret"), KeyPair.Random().Seed.ToString());
+            using (var sealing = TowerSealingKey.Generate())
+            {
+                File.WriteAllText(Path.Combine(keys.FullName, "sealing-key"), Convert.ToBase64String(sealing.ExportPrivateKey()));
+            }
+
+            var chart = TemplateExpander.ForChart(Repo.ChartDir, $"keys:\n  mountPath: {keys.FullName}\n");
+            var environment = PodEnvironment(chart, "tail");
+            using var app = WatchtowerHost.Build(ContainerArgs(chart, "tail"), c => c.AddInMemoryCollection(
+                environment.Select(kv => KeyValuePair.Create(kv.Key.Replace("__", ":", StringComparison.Ordinal), (string?)kv.Value))));
+            var routes = ((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()
+                .Select(e => (string?)("/" + e.RoutePattern.RawText!.TrimStart('/'))).ToHashSet();
+
+            var container = ((YamlSequenceNode)YamlTree.At(Render(chart, "deployment-tail.yaml"), "spec.template.spec.containers")!).Children[0];
+            Assert.Contains(YamlTree.ScalarAt(container, "livenessProbe.httpGet.path"), routes);
+            Assert.Contains(YamlTree.ScalarAt(container, "readinessProbe.httpGet.path"), routes);
+            var endpoint = ((YamlSequenceNode)YamlTree.At(Render(ChartFixture.AllEnabled, "servicemonitor.yaml"), "spec.endpoints")!).Children[0];
+            Assert.Contains(YamlTree.ScalarAt(endpoint, "path"), routes);
+            Assert.Equal("8080", environment["ASPNETCORE_HTTP_PORTS"]);
+        }
+        finally
+        {
+            keys.Delete(recursive: true);
+        }
+    }
+
+    private static string[] ContainerArgs(TemplateExpander chart, string role)
+    {
+        var container = ((YamlSequenceNode)YamlTree.At(Render(chart, $"deployment-{role}.yaml"), "spec.template.spec.containers")!).Children[0];
+        return ((YamlSequenceNode)YamlTree.At(container, "args")!).Children.Select(a => ((YamlScalarNode)a).Value!).ToArray();
+    }
+
     /// <summary>Environment variables a role's container sees, as Kubernetes would assemble them (envFrom, then env).</summary>
     private static Dictionary<string, string> PodEnvironment(TemplateExpander chart, string role)
     {
@@ -141,8 +182,4 @@ public sealed class ServiceConfigurationTests
     private static YamlNode Render(TemplateExpander chart, string file) =>
         YamlTree.LoadAll(chart.Expand(ChartFixture.TemplateText(file), BranchChoice.First)).Single();
 
-    private static IConfiguration Configuration(Dictionary<string, string> environment) =>
-        new ConfigurationBuilder()
-            .AddInMemoryCollection(environment.Select(kv => KeyValuePair.Create(kv.Key.Replace("__", ":", StringComparison.Ordinal), (string?)kv.Value)))
-            .Build();
 }

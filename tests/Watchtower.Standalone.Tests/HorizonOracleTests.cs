@@ -25,6 +25,7 @@ public sealed class HorizonOracleTests
         Assert.Equal((string)o["feeBump"]!["expectedInner"]!, (string)o["feeBump"]!["innerHash"]!);
         Assert.True((bool)o["feeBump"]!["foundByInnerHash"]!);
         Assert.Equal(404, (int)o["missingAccount"]!);
+        Assert.True((bool)o["defaultExcludesFailed"]!);
         Assert.Equal(2, o["paging"]!["first"]!.AsArray().Count);
         Assert.NotEmpty(o["paging"]!["next"]!.AsArray());
         Assert.Contains((string)o["create"]!["hash"]!, o["streamed"]!["txs"]!.AsArray().Select(n => (string)n!));

@@ -113,29 +113,46 @@ public static class ChannelProtocol
     }
 
     /// <summary>
-    /// What a restarted participant asks of its peers: everything they sent for the round it was
-    /// in (or is about to be in). Nothing changes locally; state is already durable.
+    /// After a restart: ask every peer for what it sent for the round we were in (or are about to
+    /// be in), and repeat what we had sent for it, since frames in flight were lost. Nothing
+    /// changes locally; the state is already durable.
     /// </summary>
-    public static Transition RequestResend(ChannelState state)
+    public static Transition RequestResend(ChannelState state, ParticipantKeys keys)
     {
         ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(keys);
         var round = state.Pending?.Round ?? state.NextRound;
-        return new Transition(state, [new Broadcast(new ResendRequest(state.Channel, state.Me, round))], null);
+        var actions = ImmutableArray.CreateBuilder<ProtocolAction>();
+        actions.Add(new Broadcast(new ResendRequest(state.Channel, state.Me, round)));
+        foreach (var message in Repeat(state, keys, round))
+        {
+            actions.Add(new Broadcast(message));
+        }
+
+        return new Transition(state, actions.ToImmutable(), null);
     }
 
     private static Transition Refuse(ChannelState state, ProtocolError error) => new(state, [], error);
 
-    /// <summary>Repeat only what we already gave for that round: the proposal if ours, snapshot signatures, and ratchet signatures if we had signed them.</summary>
     private static void Resend(ChannelState state, ParticipantKeys keys, ResendRequest q, ImmutableArray<ProtocolAction>.Builder actions)
+    {
+        foreach (var message in Repeat(state, keys, q.Round))
+        {
+            actions.Add(new SendTo(q.Sender, message));
+        }
+    }
+
+    /// <summary>Only what we already gave for that round: the proposal if ours, snapshot signatures, and ratchet signatures if we had signed them.</summary>
+    private static IEnumerable<PeerMessage> Repeat(ChannelState state, ParticipantKeys keys, long roundNumber)
     {
         PendingRound? round = null;
         var ratchetsSigned = false;
-        if (state.Pending is { } pending && pending.Round == q.Round)
+        if (state.Pending is { } pending && pending.Round == roundNumber)
         {
             round = pending;
             ratchetsSigned = pending.RatchetsSigned;
         }
-        else if (state.Latest is { } latest && latest.Round == q.Round)
+        else if (state.Latest is { } latest && latest.Round == roundNumber)
         {
             var n = state.Parameters.Count;
             round = Rebuild(
@@ -148,20 +165,18 @@ public static class ChannelProtocol
 
         if (round is null)
         {
-            return;
+            yield break;
         }
 
         if (ReferenceEquals(state.Pending, round) && round.Proposer == state.Me)
         {
-            actions.Add(new SendTo(q.Sender, new RoundProposal(state.Channel, state.Me, round.Round, round.Start, round.Closing, round.Outcome)));
+            yield return new RoundProposal(state.Channel, state.Me, round.Round, round.Start, round.Closing, round.Outcome);
         }
 
-        var snapshots = round.SnapshotHashes.Select(h => StellarInterop.Sign(keys.Ratchet, h)).ToImmutableArray();
-        actions.Add(new SendTo(q.Sender, new SnapshotSignatures(state.Channel, state.Me, round.Round, snapshots)));
+        yield return new SnapshotSignatures(state.Channel, state.Me, round.Round, [.. round.SnapshotHashes.Select(h => StellarInterop.Sign(keys.Ratchet, h))]);
         if (ratchetsSigned)
         {
-            var ratchets = round.RatchetHashes.Select(h => StellarInterop.Sign(keys.Ratchet, h)).ToImmutableArray();
-            actions.Add(new SendTo(q.Sender, new RatchetSignatures(state.Channel, state.Me, round.Round, ratchets)));
+            yield return new RatchetSignatures(state.Channel, state.Me, round.Round, [.. round.RatchetHashes.Select(h => StellarInterop.Sign(keys.Ratchet, h))]);
         }
     }
 
@@ -241,6 +256,11 @@ public static class ChannelProtocol
             pending.Start == p.Start && pending.Closing == p.Closing && pending.Outcome.Equals(p.Outcome))
         {
             return (state, null, false); // a retransmission
+        }
+
+        if (state.Latest is { } done && p.Round == done.Round && p.Start == done.Start && p.Outcome.Equals(done.Outcome))
+        {
+            return (state, null, false); // a repeat of a round already final for us
         }
 
         var error = CheckProposal(state, p, now) ?? CheckPolicy(state, p);
@@ -450,11 +470,14 @@ public static class ChannelProtocol
         return (Advance(state with { Pending = pending }, keys, actions), null, false);
     }
 
-    /// <summary>A message for a round we have not reached yet is kept; one for a past round is refused.</summary>
+    /// <summary>
+    /// A message for a round we have not reached yet is kept; a repeat for a round already final
+    /// for us (peers resend after restarts) changes nothing; anything else is refused.
+    /// </summary>
     private static (ChannelState, ProtocolError?, bool) Early(ChannelState state, long round) =>
-        round >= state.NextRound
-            ? (state, null, true)
-            : (state, new(ProtocolErrorCode.UnexpectedRound, $"round {round} is not in progress"), false);
+        round >= state.NextRound ? (state, null, true)
+        : state.Latest is { } latest && round <= latest.Round ? (state, null, false)
+        : (state, new(ProtocolErrorCode.UnexpectedRound, $"round {round} is not in progress"), false);
 
     /// <summary>Phase 2 once phase 1 is complete; completion once both are.</summary>
     private static ChannelState Advance(ChannelState state, ParticipantKeys keys, ImmutableArray<ProtocolAction>.Builder actions)

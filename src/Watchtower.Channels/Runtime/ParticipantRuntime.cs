@@ -138,7 +138,7 @@ public sealed class ParticipantRuntime
         await _gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await ApplyAsync(ChannelProtocol.RequestResend(State), ct).ConfigureAwait(false);
+            await ApplyAsync(ChannelProtocol.RequestResend(State, _keys), ct).ConfigureAwait(false);
         }
         finally
         {

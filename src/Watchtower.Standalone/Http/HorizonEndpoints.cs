@@ -110,8 +110,7 @@ internal sealed class HorizonEndpoints(LedgerHost host, StandaloneOptions option
     private Task Ledgers(HttpContext ctx) => Serve(ctx,
         e => e.Ledgers, l => l.PagingToken, e => e.Latest.PagingToken, HorizonJson.Ledger);
 
-    private Task Transactions(HttpContext ctx) => Serve(ctx,
-        e => e.Ledgers.SelectMany(l => l.Transactions), t => t.PagingToken, NowToken, HorizonJson.Transaction);
+    private Task Transactions(HttpContext ctx) => ServeTransactions(ctx, e => e.Ledgers.SelectMany(l => l.Transactions));
 
     private Task AccountTransactions(HttpContext ctx, string id)
     {
@@ -120,7 +119,7 @@ internal sealed class HorizonEndpoints(LedgerHost host, StandaloneOptions option
             return HttpIo.BadRequest(ctx, "Account ID must start with `G` and contain 56 alphanum characters", "account_id");
         }
 
-        return Serve(ctx, e => e.TransactionsOf(accountId), t => t.PagingToken, NowToken, HorizonJson.Transaction);
+        return ServeTransactions(ctx, e => e.TransactionsOf(accountId));
     }
 
     private Task LedgerTransactions(HttpContext ctx, string sequence)
@@ -135,7 +134,21 @@ internal sealed class HorizonEndpoints(LedgerHost host, StandaloneOptions option
             return HttpIo.NotFound(ctx);
         }
 
-        return Serve(ctx, e => e.GetLedger(seq)!.Transactions, t => t.PagingToken, NowToken, HorizonJson.Transaction);
+        return ServeTransactions(ctx, e => e.GetLedger(seq)!.Transactions);
+    }
+
+    /// <summary>Transactions, without failed ones unless include_failed=true (Horizon's default).</summary>
+    private Task ServeTransactions(HttpContext ctx, Func<StandaloneNetwork, IEnumerable<TransactionRecord>> source)
+    {
+        var includeFailed = ctx.Request.Query["include_failed"].ToString();
+        if (includeFailed is not ("" or "true" or "false"))
+        {
+            return HttpIo.BadRequest(ctx, "include_failed must be true or false", "include_failed");
+        }
+
+        return includeFailed == "true"
+            ? Serve(ctx, source, t => t.PagingToken, NowToken, HorizonJson.Transaction)
+            : Serve(ctx, e => source(e).Where(t => t.Successful), t => t.PagingToken, NowToken, HorizonJson.Transaction);
     }
 
     /// <summary>All transactions of ledgers up to the latest have smaller tokens than this.</summary>
@@ -186,7 +199,7 @@ internal sealed class HorizonEndpoints(LedgerHost host, StandaloneOptions option
                 foreach (var record in batch)
                 {
                     cursor = token(record);
-                    var line = $"id: {cursor.ToString(CultureInfo.InvariantCulture)}\ndata: {render(record).ToJsonString()}\n\n";
+                    var line = $"id: {cursor.ToString(CultureInfo.InvariantCulture)}\ndata: {render(record).ToJsonString(HttpIo.Relaxed)}\n\n";
                     await body.WriteAsync(Encoding.UTF8.GetBytes(line), ct).ConfigureAwait(false);
                 }
 

@@ -12,7 +12,7 @@ internal static class HttpIo
     {
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = contentType;
-        await ctx.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(body.ToJsonString()), ctx.RequestAborted).ConfigureAwait(false);
+        await ctx.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(body.ToJsonString(Relaxed)), ctx.RequestAborted).ConfigureAwait(false);
     }
 
     public static Task WriteProblem(HttpContext ctx, JsonObject problem) =>
@@ -33,5 +33,6 @@ internal static class HttpIo
     public static bool WantsEventStream(HttpContext ctx) =>
         ctx.Request.Headers.Accept.Any(a => a is not null && a.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase));
 
-    public static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+    /// <summary>Like Horizon, no HTML-escaping of '&amp;' and friends in URLs.</summary>
+    public static readonly JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }

@@ -1,4 +1,3 @@
-using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Watchtower.Contracts;
@@ -32,7 +31,7 @@ public sealed class ChannelResponder(
     /// <summary>Re-reads of R after a submission changed (or contradicted) what the decision assumed.</summary>
     private const int MaxPasses = 4;
 
-    public async Task HandleAsync(TriggerChannel trigger, IPublishEndpoint events, CancellationToken ct)
+    public async Task HandleAsync(TriggerChannel trigger, IChannelEvents events, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(trigger);
         ArgumentNullException.ThrowIfNull(events);
@@ -71,7 +70,7 @@ public sealed class ChannelResponder(
         }
     }
 
-    private sealed record Context(TriggerChannel Trigger, Bundle Bundle, WatchedRound Round, IPublishEndpoint Events);
+    private sealed record Context(TriggerChannel Trigger, Bundle Bundle, WatchedRound Round, IChannelEvents Events);
 
     /// <summary>Carries out the actions; true when the ledger changed under them and must be read again.</summary>
     private async Task<bool> ExecuteAsync(Context c, Decision decision, SequenceNumber? observed, CancellationToken ct)
@@ -93,13 +92,13 @@ public sealed class ChannelResponder(
                             if (ratchet.Reason == RatchetReason.Breach)
                             {
                                 metrics.Outcomes.WithLabels("breach_countered").Inc();
-                                await c.Events.Publish(new BreachCountered(id, c.Round.Round, c.Trigger.LedgerSequence,
+                                await c.Events.PublishAsync(new BreachCountered(id, c.Round.Round, c.Trigger.LedgerSequence,
                                     observed?.Value ?? 0, result.Hash.ToString()!, time.GetUtcNow()), ct).ConfigureAwait(false);
                             }
                             else
                             {
                                 metrics.Outcomes.WithLabels("deadline_force_close").Inc();
-                                await c.Events.Publish(new DeadlineForceClosed(id, c.Round.Round, c.Trigger.LedgerSequence,
+                                await c.Events.PublishAsync(new DeadlineForceClosed(id, c.Round.Round, c.Trigger.LedgerSequence,
                                     result.Hash.ToString()!, time.GetUtcNow()), ct).ConfigureAwait(false);
                             }
                             break;
@@ -155,7 +154,7 @@ public sealed class ChannelResponder(
                 case ReportCorrupted:
                     metrics.Outcomes.WithLabels("corrupted").Inc();
                     log.LogError("Channel {Channel}: R at {Sequence} is past r+n = {Final}", id, observed?.Value, c.Round.FinalSequence.Value);
-                    await c.Events.Publish(new ChannelCorrupted(id, c.Round.Round, c.Trigger.LedgerSequence,
+                    await c.Events.PublishAsync(new ChannelCorrupted(id, c.Round.Round, c.Trigger.LedgerSequence,
                         observed?.Value ?? 0, time.GetUtcNow()), ct).ConfigureAwait(false);
                     break;
 
@@ -169,7 +168,7 @@ public sealed class ChannelResponder(
                     if (decision.Situation == ChannelSituation.Settled)
                     {
                         metrics.Outcomes.WithLabels("settled").Inc();
-                        await c.Events.Publish(new ChannelSettled(id, c.Round.Round, c.Trigger.LedgerSequence, time.GetUtcNow()), ct).ConfigureAwait(false);
+                        await c.Events.PublishAsync(new ChannelSettled(id, c.Round.Round, c.Trigger.LedgerSequence, time.GetUtcNow()), ct).ConfigureAwait(false);
                     }
                     break;
             }
@@ -184,7 +183,7 @@ public sealed class ChannelResponder(
             return;
         }
         metrics.Outcomes.WithLabels("snapshots_submitted").Inc();
-        await c.Events.Publish(new SnapshotsSubmitted(c.Trigger.ChannelId, c.Round.Round, c.Trigger.LedgerSequence,
+        await c.Events.PublishAsync(new SnapshotsSubmitted(c.Trigger.ChannelId, c.Round.Round, c.Trigger.LedgerSequence,
             [.. hashes], time.GetUtcNow()), ct).ConfigureAwait(false);
     }
 

@@ -9,6 +9,6 @@ public sealed class TriggerChannelConsumer(ChannelResponder responder) : IConsum
     public Task Consume(ConsumeContext<TriggerChannel> context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return responder.HandleAsync(context.Message, context, context.CancellationToken);
+        return responder.HandleAsync(context.Message, new BusChannelEvents(context), context.CancellationToken);
     }
 }

@@ -198,6 +198,13 @@ internal static class DockerfileChecks
         {
             problems.Add($"ENTRYPOINT must be exec form running {expected}");
         }
+
+        // The host's content root is the working directory; appsettings.json sits beside the assembly.
+        var workdir = final.Instructions.LastOrDefault(i => i.Keyword == "WORKDIR")?.Arguments.TrimEnd('/');
+        if (workdir != copy[^1].TrimEnd('/'))
+        {
+            problems.Add($"final WORKDIR is {workdir ?? "unset"}, not the service folder {copy[^1].TrimEnd('/')} (appsettings.json would not be found)");
+        }
     }
 
     /// <summary>Projects named by `dotnet restore X` commands in the first RUN that restores.</summary>

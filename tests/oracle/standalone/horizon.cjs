@@ -43,7 +43,7 @@ function waitFor(pred, ms, describe) {
   const ledgers = [];
   const txs = [];
   const stopLedgers = server.ledgers().cursor('now').stream({ onmessage: (l) => ledgers.push(l.sequence) });
-  const stopTxs = server.transactions().forAccount(alice.publicKey()).cursor('now').stream({ onmessage: (t) => txs.push(t.hash) });
+  const stopTxs = server.transactions().forAccount(alice.publicKey()).includeFailed(true).cursor('now').stream({ onmessage: (t) => txs.push(t.hash) });
   await new Promise((r) => setTimeout(r, 200));
 
   const opts = { fee: '100', networkPassphrase: passphrase };
@@ -105,7 +105,9 @@ function waitFor(pred, ms, describe) {
     out.missingAccount = e.response ? e.response.status : e.name;
   }
 
-  const page = await server.transactions().forAccount(alice.publicKey()).order('asc').limit(2).call();
+  const successfulOnly = await server.transactions().forAccount(alice.publicKey()).limit(200).call();
+  out.defaultExcludesFailed = successfulOnly.records.every((r) => r.successful);
+  const page = await server.transactions().forAccount(alice.publicKey()).includeFailed(true).order('asc').limit(2).call();
   const next = await page.next();
   out.paging = { first: page.records.map((r) => r.hash), next: next.records.map((r) => r.hash) };
   const ledgerTxs = await server.transactions().forLedger(created.ledger).call();
