@@ -77,7 +77,10 @@ public sealed class HorizonLedgerClient : ILedgerClient
         {
             if (body is not null && HorizonJson.SubmitResponse(hash, (int)status, body.RootElement) is { } outcome)
             {
-                return outcome;
+                // A transaction that failed in a ledger is answered 400 like a refused one; find which ledger.
+                return outcome.Ledger is null && outcome.Result?.Code is TransactionResultCode.TxFailed or TransactionResultCode.TxFeeBumpInnerFailed
+                    ? outcome with { Ledger = await LedgerOfAsync(hash, ct).ConfigureAwait(false) }
+                    : outcome;
             }
         }
 
@@ -88,6 +91,16 @@ public sealed class HorizonLedgerClient : ILedgerClient
         }
 
         throw new LedgerClientException($"POST transactions answered {(int)status}", status);
+    }
+
+    private async Task<uint?> LedgerOfAsync(TransactionHash hash, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Rel($"transactions/{hash}"));
+        var (status, body) = await HttpJson.SendAsync(_http, request, ct).ConfigureAwait(false);
+        using (body)
+        {
+            return status == HttpStatusCode.OK && body is not null ? body.RootElement.UInt32("ledger") : null;
+        }
     }
 
     private async Task<SubmitOutcome> AwaitByHashAsync(TransactionHash hash, CancellationToken ct)

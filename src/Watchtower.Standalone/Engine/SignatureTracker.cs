@@ -3,6 +3,27 @@ using Watchtower.Stellar;
 namespace Watchtower.Standalone.Engine;
 
 /// <summary>
+/// Verification outcomes of one envelope's signatures, kept with the transaction (like
+/// stellar-core's signature cache) so they are verified once at submission and not again when
+/// the ledger closes.
+/// </summary>
+internal sealed class SignatureMemo
+{
+    private readonly Dictionary<(int Signature, SignerKey Key), bool> _outcomes = new();
+
+    public bool Verify(int index, SignerKey key, Func<bool> verify)
+    {
+        if (!_outcomes.TryGetValue((index, key), out var outcome))
+        {
+            outcome = verify();
+            _outcomes[(index, key)] = outcome;
+        }
+
+        return outcome;
+    }
+}
+
+/// <summary>
 /// stellar-core's SignatureChecker: weighs a transaction's signatures against a signer list
 /// (pre-auth tx, then hash-x, then ed25519, then signed payload, stopping as soon as the needed
 /// weight is reached) and remembers which signatures were used, for txBAD_AUTH_EXTRA.
@@ -11,12 +32,14 @@ internal sealed class SignatureTracker
 {
     private readonly Hash256 _contentsHash;
     private readonly IReadOnlyList<DecoratedSignature> _signatures;
+    private readonly SignatureMemo _memo;
     private readonly bool[] _used;
 
-    public SignatureTracker(Hash256 contentsHash, IReadOnlyList<DecoratedSignature> signatures)
+    public SignatureTracker(Hash256 contentsHash, IReadOnlyList<DecoratedSignature> signatures, SignatureMemo memo)
     {
         _contentsHash = contentsHash;
         _signatures = signatures;
+        _memo = memo;
         _used = new bool[signatures.Count];
     }
 
@@ -33,6 +56,9 @@ internal sealed class SignatureTracker
         return signers;
     }
 
+    /// <summary>Every signature of the envelope contributed to some check (stellar-core's checkAllSignaturesUsed).</summary>
+    public bool AllSignaturesUsed => Array.TrueForAll(_used, u => u);
+
     public bool Check(IReadOnlyList<Signer> signers, int neededWeight)
     {
         var total = 0;
@@ -40,7 +66,7 @@ internal sealed class SignatureTracker
         {
             if (signer.Key is PreAuthTxSignerKey preAuth && preAuth.Hash == _contentsHash)
             {
-                total += (int)Math.Min(signer.Weight, 255u);
+                total += Weight(signer);
                 if (total >= neededWeight)
                 {
                     return true;
@@ -48,38 +74,35 @@ internal sealed class SignatureTracker
             }
         }
 
-        return VerifyAll(signers.Where(s => s.Key is HashXSignerKey).ToList(), VerifyHashX, ref total, neededWeight)
-            || VerifyAll(signers.Where(s => s.Key is Ed25519SignerKey).ToList(), VerifyEd25519, ref total, neededWeight)
-            || VerifyAll(signers.Where(s => s.Key is SignedPayloadSignerKey).ToList(), VerifySignedPayload, ref total, neededWeight);
+        return VerifyAll<HashXSignerKey>(signers, ref total, neededWeight)
+            || VerifyAll<Ed25519SignerKey>(signers, ref total, neededWeight)
+            || VerifyAll<SignedPayloadSignerKey>(signers, ref total, neededWeight);
     }
 
-    /// <summary>Every signature of the envelope contributed to some check (stellar-core's checkAllSignaturesUsed).</summary>
-    public bool AllSignaturesUsed => _used.All(u => u);
+    private static int Weight(Signer signer) => (int)Math.Min(signer.Weight, 255u);
 
-    private bool VerifyAll(List<Signer> candidates, Func<DecoratedSignature, SignerKey, bool> verify, ref int total, int neededWeight)
+    /// <summary>Each signature counts for the first unmatched signer of this kind it verifies against.</summary>
+    private bool VerifyAll<TKey>(IReadOnlyList<Signer> signers, ref int total, int neededWeight) where TKey : SignerKey
     {
-        if (candidates.Count == 0)
-        {
-            return false;
-        }
-
+        bool[]? matched = null;
         for (var i = 0; i < _signatures.Count; i++)
         {
-            for (var j = 0; j < candidates.Count; j++)
+            for (var j = 0; j < signers.Count; j++)
             {
-                if (!verify(_signatures[i], candidates[j].Key))
+                if (signers[j].Key is not TKey || (matched is not null && matched[j]) || !Verifies(i, signers[j].Key))
                 {
                     continue;
                 }
 
                 _used[i] = true;
-                total += (int)Math.Min(candidates[j].Weight, 255u);
+                total += Weight(signers[j]);
                 if (total >= neededWeight)
                 {
                     return true;
                 }
 
-                candidates.RemoveAt(j);
+                matched ??= new bool[signers.Count];
+                matched[j] = true;
                 break;
             }
         }
@@ -87,21 +110,18 @@ internal sealed class SignatureTracker
         return false;
     }
 
-    private static bool VerifyHashX(DecoratedSignature sig, SignerKey key)
+    private bool Verifies(int index, SignerKey key)
     {
-        var hashX = ((HashXSignerKey)key).Hash;
-        return sig.Hint == SignatureHint.OfKey(hashX.Bytes) && Hash256.Sha256(sig.SignatureSpan) == hashX;
-    }
-
-    private bool VerifyEd25519(DecoratedSignature sig, SignerKey key)
-    {
-        var account = ((Ed25519SignerKey)key).Key;
-        return sig.Hint == account.Hint && KeyPair.Verify(account, _contentsHash.Bytes, sig.SignatureSpan);
-    }
-
-    private static bool VerifySignedPayload(DecoratedSignature sig, SignerKey key)
-    {
-        var payloadKey = (SignedPayloadSignerKey)key;
-        return sig.Hint == payloadKey.Hint && KeyPair.Verify(payloadKey.Key, payloadKey.PayloadSpan, sig.SignatureSpan);
+        var sig = _signatures[index];
+        return key switch
+        {
+            HashXSignerKey x => sig.Hint == SignatureHint.OfKey(x.Hash.Bytes)
+                && _memo.Verify(index, key, () => Hash256.Sha256(sig.SignatureSpan) == x.Hash),
+            Ed25519SignerKey ed => sig.Hint == ed.Key.Hint
+                && _memo.Verify(index, key, () => KeyPair.Verify(ed.Key, _contentsHash.Bytes, sig.SignatureSpan)),
+            SignedPayloadSignerKey sp => sig.Hint == sp.Hint
+                && _memo.Verify(index, key, () => KeyPair.Verify(sp.Key, sp.PayloadSpan, sig.SignatureSpan)),
+            _ => false,
+        };
     }
 }

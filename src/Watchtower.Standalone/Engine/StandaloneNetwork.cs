@@ -58,6 +58,7 @@ public sealed class StandaloneNetwork
     private readonly Dictionary<TransactionHash, TransactionRecord> _byHash = new();
     private readonly Dictionary<AccountId, List<TransactionRecord>> _byAccount = new();
     private readonly Dictionary<AccountId, Pending> _queue = new();
+    private readonly Dictionary<AccountId, long> _queuedFees = new();
     private long _arrivals;
     private long _feePool;
 
@@ -174,7 +175,7 @@ public sealed class StandaloneNetwork
         }
 
         // The fee source must be able to pay for all its queued transactions together.
-        var queuedFees = _queue.Values.Where(p => p != replaced && p.Frame.FeeSource == frame.FeeSource).Sum(p => p.Frame.FeeBid);
+        var queuedFees = _queuedFees.GetValueOrDefault(frame.FeeSource) - (replaced?.Frame.FeeSource == frame.FeeSource ? replaced.Frame.FeeBid : 0);
         var feeSource = _entries.Accounts[frame.FeeSource];
         if (feeSource.AvailableBalance(_options.BaseReserve) - queuedFees < frame.FeeBid)
         {
@@ -182,7 +183,13 @@ public sealed class StandaloneNetwork
                 TxResult.Of(TransactionProcessor.MinFee(ctx, frame.FeeOps), TxCode.InsufficientBalance));
         }
 
+        if (replaced is not null)
+        {
+            Dequeue(replaced);
+        }
+
         _queue[frame.Source] = new Pending(frame, envelope.ToXdr(), ++_arrivals);
+        _queuedFees[frame.FeeSource] = _queuedFees.GetValueOrDefault(frame.FeeSource) + frame.FeeBid;
         return new SubmitResult(SubmitStatus.Pending, frame.Hash);
     }
 
@@ -207,7 +214,7 @@ public sealed class StandaloneNetwork
             else
             {
                 dropped.Add(new DroppedTransaction(pending.Frame, result));
-                _queue.Remove(pending.Frame.Source);
+                Dequeue(pending);
             }
         }
 
@@ -230,7 +237,7 @@ public sealed class StandaloneNetwork
         {
             var result = TransactionProcessor.Apply(view, ctx, included[i].Frame, fees[i]);
             records.Add(new TransactionRecord(included[i].Frame, included[i].EnvelopeXdr, ctx.LedgerSeq, i + 1, createdAt, result));
-            _queue.Remove(included[i].Frame.Source);
+            Dequeue(included[i]);
         }
 
         view.Commit();
@@ -252,6 +259,20 @@ public sealed class StandaloneNetwork
 
         ClockOffset = clockOffset;
         _feePool = feePool;
+    }
+
+    private void Dequeue(Pending pending)
+    {
+        _queue.Remove(pending.Frame.Source);
+        var left = _queuedFees[pending.Frame.FeeSource] - pending.Frame.FeeBid;
+        if (left == 0)
+        {
+            _queuedFees.Remove(pending.Frame.FeeSource);
+        }
+        else
+        {
+            _queuedFees[pending.Frame.FeeSource] = left;
+        }
     }
 
     private long NowUnix() => Now.ToUnixTimeSeconds();

@@ -70,7 +70,7 @@ internal static class TransactionProcessor
             return TxResult.Of(minFee, TxCode.NoAccount);
         }
 
-        var outerSigs = new SignatureTracker(frame.Hash.Value, frame.OuterSignatures);
+        var outerSigs = new SignatureTracker(frame.Hash.Value, frame.OuterSignatures, frame.OuterMemo);
         if (!outerSigs.Check(SignatureTracker.SignersOf(feeSource), feeSource.Thresholds.Low))
         {
             return TxResult.Of(minFee, TxCode.BadAuth);
@@ -95,7 +95,7 @@ internal static class TransactionProcessor
     private static TxResult CheckValidInner(LedgerView view, LedgerContext ctx, TxFrame frame, bool chargeFee, ulong upperOffset)
     {
         var fee = chargeFee ? MinFee(ctx, frame.Tx.Operations.Length) : 0;
-        var sigs = new SignatureTracker(frame.InnerHash.Value, frame.InnerSignatures);
+        var sigs = new SignatureTracker(frame.InnerHash.Value, frame.InnerSignatures, frame.InnerMemo);
         var (code, validity) = CommonValid(view, ctx, frame, sigs, applying: false, chargeFee, upperOffset);
         if (validity != Validity.MaybeValid)
         {
@@ -124,7 +124,7 @@ internal static class TransactionProcessor
     private static TxResult ApplyInner(LedgerView ledger, LedgerContext ctx, TxFrame frame, bool chargeFee)
     {
         var tx = frame.Tx;
-        var sigs = new SignatureTracker(frame.InnerHash.Value, frame.InnerSignatures);
+        var sigs = new SignatureTracker(frame.InnerHash.Value, frame.InnerSignatures, frame.InnerMemo);
         var txView = ledger.Nest();
         var (code, validity) = CommonValid(txView, ctx, frame, sigs, applying: true, chargeFee, 0);
 

@@ -41,6 +41,11 @@ public sealed class TxFrame
 
     public ImmutableArray<DecoratedSignature> OuterSignatures { get; }
 
+    /// <summary>Verification outcomes of <see cref="InnerSignatures"/>: verified once, reused at apply.</summary>
+    internal SignatureMemo InnerMemo { get; } = new();
+
+    internal SignatureMemo OuterMemo { get; } = new();
+
     public bool IsFeeBump => FeeBump is not null;
 
     public AccountId Source => Tx.Source.Account;

@@ -75,7 +75,8 @@ public static class WatchtowerServiceCollectionExtensions
         services.TryAddSingleton<WatchedIndex>();
         services.TryAddSingleton(sp => new WatchedIndexSync(sp.GetRequiredService<IChannelStore>(), sp.GetRequiredService<WatchedIndex>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<TailerStatus>();
-        services.TryAddSingleton<ITriggerPublisher, MassTransitTriggerPublisher>();
+        services.TryAddSingleton<ITriggerPublisher>(sp => new MassTransitTriggerPublisher(sp.GetRequiredService<IBus>(),
+            MassTransitTriggerPublisher.QueueFor(sp.GetRequiredService<IOptions<WatchtowerOptions>>().Value.KeyPrefix)));
         services.TryAddSingleton<LedgerTailer>();
         services.TryAddSingleton<TransactionSubmitter>();
         services.TryAddSingleton<ChannelResponder>();
@@ -102,6 +103,14 @@ public static class WatchtowerServiceCollectionExtensions
                     cfg.ConfigureEndpoints(context);
                 });
             }
+        });
+
+        // Start (and stop) only once the bus is connected, so no consumer outlives or predates its host.
+        services.AddOptions<MassTransitHostOptions>().Configure(o =>
+        {
+            o.WaitUntilStarted = true;
+            o.StartTimeout = TimeSpan.FromSeconds(60);
+            o.StopTimeout = TimeSpan.FromSeconds(30);
         });
 
         if (settings.Roles.HasFlag(WatchtowerRoles.Tail))

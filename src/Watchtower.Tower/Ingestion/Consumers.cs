@@ -22,13 +22,8 @@ public sealed class UploadBundleConsumer : IConsumer<UploadBundle>
     {
         ArgumentNullException.ThrowIfNull(context);
         var message = context.Message;
-        var result = message.SealedBundle is null
-            ? new IngestResult.Rejected(RejectionReason.Malformed, ContentProblem.None, "no sealed bundle", null, null)
-            : await _ingestor.IngestAsync(message.SubscriptionId, message.SealedBundle, context.CancellationToken).ConfigureAwait(false);
-        if (message.SealedBundle is null)
-        {
-            _ingestor.CountRejection(RejectionReason.Malformed);
-        }
+        // A missing payload is an empty one: the pipeline refuses it as Malformed.
+        var result = await _ingestor.IngestAsync(message.SubscriptionId, message.SealedBundle ?? [], context.CancellationToken).ConfigureAwait(false);
         switch (result)
         {
             case IngestResult.Accepted accepted:

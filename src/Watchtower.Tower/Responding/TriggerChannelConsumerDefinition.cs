@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using Watchtower.Ledger;
+using Watchtower.Tower.Hosting;
 using Watchtower.Tower.Tailing;
 
 namespace Watchtower.Tower.Responding;
@@ -9,10 +10,11 @@ namespace Watchtower.Tower.Responding;
 /// <summary>The responders' queue: bounded concurrency, retries for what a retry can fix (ledger API and Redis hiccups).</summary>
 public sealed class TriggerChannelConsumerDefinition : ConsumerDefinition<TriggerChannelConsumer>
 {
-    public TriggerChannelConsumerDefinition(IOptions<ResponderOptions> options)
+    public TriggerChannelConsumerDefinition(IOptions<ResponderOptions> options, IOptions<WatchtowerOptions> tower)
     {
         ArgumentNullException.ThrowIfNull(options);
-        EndpointName = MassTransitTriggerPublisher.QueueName;
+        ArgumentNullException.ThrowIfNull(tower);
+        EndpointName = MassTransitTriggerPublisher.QueueFor(tower.Value.KeyPrefix);
         ConcurrentMessageLimit = options.Value.Concurrency;
     }
 

@@ -7,9 +7,21 @@ namespace Watchtower.Tower.Storage;
 /// </summary>
 internal static class RedisScripts
 {
+    // Rounds travel as 16 hex digits; compare them as two exact 32-bit halves rather than as
+    // strings, whose order in Lua follows the server's collation locale.
+    private const string RoundCompare = """
+        local function cmpround(a, b)
+          local ah, bh = tonumber(string.sub(a, 1, 8), 16), tonumber(string.sub(b, 1, 8), 16)
+          if ah ~= bh then if ah < bh then return -1 else return 1 end end
+          local al, bl = tonumber(string.sub(a, 9, 16), 16), tonumber(string.sub(b, 9, 16), 16)
+          if al ~= bl then if al < bl then return -1 else return 1 end end
+          return 0
+        end
+        """;
+
     /// <summary>KEYS[1] channel record. ARGV: round hex, record, subscription id (16 bytes).
     /// Returns {1} stored, {2} replaced, {3, receipt} same round, {4, stored round hex} stale, {5} other subscription.</summary>
-    public const string StoreRecord = """
+    public const string StoreRecord = RoundCompare + "\n" + """
         local cur = redis.call('GET', KEYS[1])
         if not cur then
           redis.call('SET', KEYS[1], ARGV[2])
@@ -17,8 +29,9 @@ internal static class RedisScripts
         end
         if string.sub(cur, 18, 33) ~= ARGV[3] then return {5} end
         local r = string.sub(cur, 1, 16)
-        if r > ARGV[1] then return {4, r} end
-        if r == ARGV[1] then
+        local order = cmpround(r, ARGV[1])
+        if order > 0 then return {4, r} end
+        if order == 0 then
           local k = string.byte(cur, 67)
           local start = 68 + 32 * k
           return {3, string.sub(cur, start, start + 155)}
@@ -29,10 +42,10 @@ internal static class RedisScripts
 
     /// <summary>KEYS[1] channel record. ARGV[1] round hex. Deletes when the stored round ≤ ARGV[1].
     /// Returns 1 deleted, 0 absent, -1 newer round kept.</summary>
-    public const string DeleteRecord = """
+    public const string DeleteRecord = RoundCompare + "\n" + """
         local r = redis.call('GETRANGE', KEYS[1], 0, 15)
         if r == '' then return 0 end
-        if r > ARGV[1] then return -1 end
+        if cmpround(r, ARGV[1]) > 0 then return -1 end
         redis.call('DEL', KEYS[1])
         return 1
         """;
@@ -78,7 +91,7 @@ internal static class RedisScripts
 
     // Shared helpers for the index scripts: the account hash maps a 32-byte key to the
     // concatenation of the 16-byte ids of the channels watching it.
-    private const string IndexHelpers = """
+    private const string IndexHelpers = RoundCompare + "\n" + """
         local function unwatch(acct, a, ch)
           local v = redis.call('HGET', acct, a)
           if not v then return end
@@ -117,7 +130,7 @@ internal static class RedisScripts
         local ver = redis.call('HGET', KEYS[2], ch)
         local old = ''
         if ver then
-          if string.sub(ver, 1, 16) > ARGV[2] then return 0 end
+          if cmpround(string.sub(ver, 1, 16), ARGV[2]) > 0 then return 0 end
           old = string.sub(ver, 17)
         end
         local new = ARGV[3]
@@ -149,7 +162,7 @@ internal static class RedisScripts
           redis.call('ZREM', KEYS[4], ch)
           return 0
         end
-        if string.sub(ver, 1, 16) > ARGV[2] then return -1 end
+        if cmpround(string.sub(ver, 1, 16), ARGV[2]) > 0 then return -1 end
         local old = string.sub(ver, 17)
         for i = 1, #old, 32 do unwatch(KEYS[1], string.sub(old, i, i + 31), ch) end
         redis.call('HDEL', KEYS[2], ch)

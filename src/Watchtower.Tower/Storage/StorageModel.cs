@@ -113,6 +113,11 @@ public readonly record struct WatchedAccountKey(ulong A, ulong B, ulong C, ulong
         BinaryPrimitives.WriteUInt64BigEndian(destination[24..], D);
     }
 
+    // Keys are ed25519 public keys, uniformly distributed: one word is as good a hash as all four.
+    public override int GetHashCode() => (int)A ^ (int)(A >> 32);
+
+    public bool Equals(WatchedAccountKey other) => A == other.A && B == other.B && C == other.C && D == other.D;
+
     public AccountId ToAccountId()
     {
         Span<byte> bytes = stackalloc byte[32];

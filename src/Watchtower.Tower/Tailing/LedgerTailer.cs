@@ -96,7 +96,17 @@ public sealed class LedgerTailer
 
                 _metrics.TailerLeader.Set(1);
                 _log.LogInformation("Tailer holds the lease (token {Token})", token);
-                await LeadAsync(token, backoff, ct).ConfigureAwait(false);
+                try
+                {
+                    await LeadAsync(token, backoff, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    if (ct.IsCancellationRequested)
+                    {
+                        await ReleaseQuietlyAsync(token).ConfigureAwait(false);
+                    }
+                }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -307,6 +317,20 @@ public sealed class LedgerTailer
             {
                 _lastScheduledTrigger.Remove(key);
             }
+        }
+    }
+
+    /// <summary>On shutdown, hands the lease over at once instead of letting it expire.</summary>
+    private async Task ReleaseQuietlyAsync(FencingToken token)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2), _time);
+            await _lease.ReleaseAsync(token, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _log.LogWarning(e, "Releasing the tailer lease failed; it expires on its own");
         }
     }
 

@@ -13,9 +13,10 @@ public interface ITriggerPublisher
 /// Sends triggers to the responders' queue. Sent to the queue (not published to an exchange) so a
 /// trigger is kept even when no responder has ever bound: MassTransit declares the queue on send.
 /// </summary>
-public sealed class MassTransitTriggerPublisher(ISendEndpointProvider endpoints) : ITriggerPublisher
+public sealed class MassTransitTriggerPublisher(ISendEndpointProvider endpoints, string queueName) : ITriggerPublisher
 {
-    public const string QueueName = "watchtower-respond";
+    /// <summary>The responders' queue of a deployment (one per Redis key prefix).</summary>
+    public static string QueueFor(string keyPrefix) => $"{keyPrefix}-respond";
 
     public async Task PublishAsync(IReadOnlyCollection<TriggerChannel> triggers, CancellationToken ct)
     {
@@ -24,7 +25,7 @@ public sealed class MassTransitTriggerPublisher(ISendEndpointProvider endpoints)
         {
             return;
         }
-        var endpoint = await endpoints.GetSendEndpoint(new Uri($"queue:{QueueName}")).ConfigureAwait(false);
+        var endpoint = await endpoints.GetSendEndpoint(new Uri($"queue:{queueName}")).ConfigureAwait(false);
         await endpoint.SendBatch(triggers, ct).ConfigureAwait(false);
     }
 }

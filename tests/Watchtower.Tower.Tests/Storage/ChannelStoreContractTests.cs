@@ -125,6 +125,21 @@ public abstract class ChannelStoreContractTests
         Assert.Single(await store.DueAsync(before.Metadata.DeadlineTime, 10, Ct));
     }
 
+    [Theory]
+    [InlineData(9UL, 10UL)]
+    [InlineData(0xFFFF_FFFFUL, 0x1_0000_0000UL)]
+    [InlineData(0xF_0000_0000UL, 0x10_0000_0000UL)]
+    public async Task Rounds_CompareNumerically(ulong lower, ulong higher)
+    {
+        var store = CreateStore();
+        await StoreAsync(store, _channel, lower);
+
+        Assert.Equal(StoreOutcome.Replaced, (await StoreAsync(store, _channel, higher)).Outcome);
+        Assert.Equal(StoreOutcome.Stale, (await StoreAsync(store, _channel, lower)).Outcome);
+        Assert.Equal(ForgetOutcome.NewerRoundKept, await store.ForgetAsync(_channel.ChannelId(), lower, Ct));
+        Assert.Equal(ForgetOutcome.Forgotten, await store.ForgetAsync(_channel.ChannelId(), higher, Ct));
+    }
+
     [Fact]
     public async Task ChannelOfAnotherSubscription_IsConflict()
     {
