@@ -203,9 +203,11 @@ public sealed class ChartTests
     public void Subcharts_WhenEnabled_SupplyTheConnectionStrings()
     {
         var env = Env(ChartFixture.EnabledResource("deployment-tail.yaml"));
-        Assert.Equal("placeholder-redis-master:6379,password=$(REDIS_PASSWORD)", YamlTree.ScalarAt(env["Tower__Redis"], "value"));
+        // The subchart's name depends on whether the release name contains the chart's (a condition the
+        // expander keeps unevaluated, so either form may come out).
+        Assert.Matches(@"^placeholder(-redis)?-master:6379,password=\$\(REDIS_PASSWORD\)$", YamlTree.ScalarAt(env["Tower__Redis"], "value"));
         Assert.Equal("redis-password", YamlTree.ScalarAt(env["REDIS_PASSWORD"], "valueFrom.secretKeyRef.key"));
-        Assert.Equal("amqp://watchtower:$(RABBITMQ_PASSWORD)@placeholder-rabbitmq:5672/", YamlTree.ScalarAt(env["Tower__RabbitMq"], "value"));
+        Assert.Matches(@"^amqp://watchtower:\$\(RABBITMQ_PASSWORD\)@placeholder(-rabbitmq)?:5672/$", YamlTree.ScalarAt(env["Tower__RabbitMq"], "value"));
         Assert.Equal("rabbitmq-password", YamlTree.ScalarAt(env["RABBITMQ_PASSWORD"], "valueFrom.secretKeyRef.key"));
 
         // $(VAR) expansion only sees variables defined earlier in the list.

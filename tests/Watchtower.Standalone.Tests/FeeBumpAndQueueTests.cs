@@ -50,7 +50,19 @@ public sealed class FeeBumpAndQueueTests
         var inner = f.Sign(f.Builder(a).AddOperation(NoOpBump), a);
         Assert.Equal(TxCode.InsufficientFee, f.Rejected(Bump(f, inner, payer, 199)).Code);
         var rich = f.Sign(f.Builder(a).WithFee(500).AddOperation(NoOpBump), a);
-        Assert.Equal(TxCode.InsufficientFee, f.Rejected(Bump(f, rich, payer, 999)).Code);
+        var belowInnerRate = f.Rejected(Bump(f, rich, payer, 999));
+        Assert.Equal(TxCode.InsufficientFee, belowInnerRate.Code);
+        Assert.Equal(1000, belowInnerRate.FeeCharged); // what would have matched the inner rate
+    }
+
+    [Fact]
+    public void FeeBump_txBAD_AUTH_EXTRA_OnUnusedOuterSignature_BeforeInnerChecks()
+    {
+        var f = new EngineFixture();
+        var (a, payer) = (f.Fund(1)[0], f.Fund(1)[0]);
+        var badInner = f.Sign(new TransactionBuilder(a.AccountId, f.Seq(a) + 3).AddOperation(NoOpBump), a);
+        var env = Bump(f, badInner, payer, 400).Sign(f.Network, KeyPair.Random());
+        Assert.Equal(TxCode.BadAuthExtra, f.Rejected(env).Code);
     }
 
     [Fact]

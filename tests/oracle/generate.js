@@ -189,7 +189,7 @@ class Generator {
 
   // Builds one unsigned transaction with TransactionBuilder. V2 preconditions go through the
   // builder's own options when they fit its model, otherwise the XDR arm is set directly.
-  transaction(networkPassphrase, { v0 }) {
+  transaction(networkPassphrase, { v0, forFeeBump }) {
     const r = this.rng;
     const source = v0 ? this.accountId() : this.muxed();
     const sequence = r.i64NonNegative();
@@ -210,7 +210,9 @@ class Generator {
     for (let i = 0; i < opCount; i++) builder.addOperation(this.operation(r.pick(types)));
     const built = builder.build();
     const raw = built.tx;
-    const kind = v0 ? r.pick(['NONE', 'TIME']) : r.pick(['NONE', 'TIME', 'V2', 'V2']);
+    // buildFeeBumpTransaction turns a V0 inner into PRECOND_TIME even without time bounds (and
+    // fails), so a V0 that will be fee-bumped keeps its time bounds.
+    const kind = v0 ? (forFeeBump ? 'TIME' : r.pick(['NONE', 'TIME'])) : r.pick(['NONE', 'TIME', 'V2', 'V2']);
     if (v0) {
       const cond = kind === 'TIME' ? raw.cond().timeBounds() : null;
       const v0tx = new xdr.TransactionV0({
@@ -247,9 +249,10 @@ class Generator {
     const r = this.rng;
     const networkPassphrase = r.chance(0.1) ? `Conformance Network ${r.u32()}` : r.pick(NETWORKS);
     const shape = r.int(10);
-    const v0 = shape < 2;
     const feeBump = shape >= 8;
-    const inner = this.transaction(networkPassphrase, { v0 });
+    // A fee bump may wrap a V0 transaction: the SDK converts it to V1, keeping hash and signatures.
+    const v0 = shape < 2 || (feeBump && r.chance(0.3));
+    const inner = this.transaction(networkPassphrase, { v0, forFeeBump: feeBump });
     const innerSigners = this.signWith(inner, r.range(feeBump ? 1 : 0, 3));
     if (!feeBump) {
       return { network: networkPassphrase, xdr: inner.toEnvelope().toXDR('base64'), description: describeTx(inner), signers: innerSigners };

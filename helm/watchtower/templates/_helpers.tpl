@@ -65,6 +65,18 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default (printf "%s-connections" (include "watchtower.fullname" .)) .Values.connections.existingSecret -}}
 {{- end -}}
 
+{{/*
+Full name the bitnami subchart gives its resources (common.names.fullname without overrides).
+Called with (dict "ctx" $ "chart" "redis").
+*/}}
+{{- define "watchtower.subchartFullname" -}}
+{{- if contains .chart .ctx.Release.Name -}}
+{{- .ctx.Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .ctx.Release.Name .chart | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
 {{/* PromQL label matchers for this release's scrape targets (Prometheus Operator labels). */}}
 {{- define "watchtower.promSelector" -}}
 namespace="{{ .Release.Namespace }}",service="{{ include "watchtower.fullname" . }}"
@@ -80,10 +92,10 @@ passwords coming from the subcharts' own Secrets through Kubernetes $(VAR) expan
 - name: REDIS_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ .Release.Name }}-redis
+      name: {{ include "watchtower.subchartFullname" (dict "ctx" . "chart" "redis") }}
       key: redis-password
 - name: Tower__Redis
-  value: "{{ .Release.Name }}-redis-master:6379,password=$(REDIS_PASSWORD)"
+  value: "{{ include "watchtower.subchartFullname" (dict "ctx" . "chart" "redis") }}-master:6379,password=$(REDIS_PASSWORD)"
 {{- else }}
 - name: Tower__Redis
   valueFrom:
@@ -95,10 +107,10 @@ passwords coming from the subcharts' own Secrets through Kubernetes $(VAR) expan
 - name: RABBITMQ_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ .Release.Name }}-rabbitmq
+      name: {{ include "watchtower.subchartFullname" (dict "ctx" . "chart" "rabbitmq") }}
       key: rabbitmq-password
 - name: Tower__RabbitMq
-  value: "amqp://{{ .Values.rabbitmq.auth.username }}:$(RABBITMQ_PASSWORD)@{{ .Release.Name }}-rabbitmq:5672/"
+  value: "amqp://{{ .Values.rabbitmq.auth.username }}:$(RABBITMQ_PASSWORD)@{{ include "watchtower.subchartFullname" (dict "ctx" . "chart" "rabbitmq") }}:5672/"
 {{- else }}
 - name: Tower__RabbitMq
   valueFrom:

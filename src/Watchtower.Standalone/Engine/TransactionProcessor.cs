@@ -59,9 +59,12 @@ internal static class TransactionProcessor
 
         // The outer fee rate must be at least the inner one: fee/(ops+1) >= innerFee/ops.
         var innerMin = MinFee(ctx, frame.Tx.Operations.Length);
-        if ((BigInteger)frame.FeeBid * innerMin < (BigInteger)frame.Tx.Fee * minFee)
+        var innerRate = (BigInteger)frame.Tx.Fee * minFee;
+        if ((BigInteger)frame.FeeBid * innerMin < innerRate)
         {
-            return TxResult.Of(minFee, TxCode.InsufficientFee);
+            // The result carries the fee that would have been enough.
+            var required = (innerRate + innerMin - 1) / innerMin;
+            return TxResult.Of(required > long.MaxValue ? long.MaxValue : (long)required, TxCode.InsufficientFee);
         }
 
         var feeSource = view.Account(frame.FeeSource);
@@ -81,15 +84,15 @@ internal static class TransactionProcessor
             return TxResult.Of(minFee, TxCode.InsufficientBalance);
         }
 
-        var inner = CheckValidInner(view, ctx, frame, chargeFee: false, upperOffset);
-        if (!inner.IsSuccess)
+        // Core checks the outer signatures are all used before it looks at the inner transaction.
+        if (!outerSigs.AllSignaturesUsed)
         {
-            return new TxResult(minFee, TxCode.FeeBumpInnerFailed, ImmutableArray<OpResult>.Empty, frame.InnerHash, inner);
+            return TxResult.Of(minFee, TxCode.BadAuthExtra);
         }
 
-        return outerSigs.AllSignaturesUsed
-            ? new TxResult(minFee, TxCode.FeeBumpInnerSuccess, ImmutableArray<OpResult>.Empty, frame.InnerHash, inner)
-            : TxResult.Of(minFee, TxCode.BadAuthExtra);
+        var inner = CheckValidInner(view, ctx, frame, chargeFee: false, upperOffset);
+        return new TxResult(minFee, inner.IsSuccess ? TxCode.FeeBumpInnerSuccess : TxCode.FeeBumpInnerFailed,
+            ImmutableArray<OpResult>.Empty, frame.InnerHash, inner);
     }
 
     private static TxResult CheckValidInner(LedgerView view, LedgerContext ctx, TxFrame frame, bool chargeFee, ulong upperOffset)

@@ -154,9 +154,9 @@ internal static class HorizonJson
             ["hash"] = hash,
             ["ledger"] = t.Ledger,
             ["created_at"] = Time(t.CreatedAt),
-            ["source_account"] = tx.Source.ToString(),
+            ["source_account"] = tx.Source.Account.ToString(),
             ["source_account_sequence"] = Str(tx.Sequence.Value),
-            ["fee_account"] = frame.FeeBump?.FeeSource.ToString() ?? tx.Source.ToString(),
+            ["fee_account"] = frame.FeeSource.ToString(),
             ["fee_charged"] = Str(t.Result.FeeCharged),
             ["max_fee"] = Str(frame.FeeBid),
             ["operation_count"] = tx.Operations.Length,
@@ -166,6 +166,9 @@ internal static class HorizonJson
             ["fee_meta_xdr"] = Convert.ToBase64String(TransactionRecord.EmptyChangesXdr),
             ["memo_type"] = MemoType(tx.Memo),
         };
+        // Muxed (M…) sources are shown as Horizon does: the G… account plus the muxed address and id.
+        AddMuxed(json, "source_account", tx.Source);
+        AddMuxed(json, "fee_account", frame.FeeBump?.FeeSource ?? tx.Source);
         if (MemoValue(tx.Memo) is { } memo)
         {
             json["memo"] = memo;
@@ -268,6 +271,15 @@ internal static class HorizonJson
         }
 
         return codes;
+    }
+
+    private static void AddMuxed(JsonObject json, string field, MuxedAccount account)
+    {
+        if (account.Id is { } id)
+        {
+            json[$"{field}_muxed"] = account.ToString();
+            json[$"{field}_muxed_id"] = Str(id);
+        }
     }
 
     private static JsonObject Preconditions(Preconditions p)

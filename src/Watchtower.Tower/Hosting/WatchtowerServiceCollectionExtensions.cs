@@ -121,6 +121,8 @@ public static class WatchtowerServiceCollectionExtensions
         {
             services.AddHostedService<LedgerWatermarkService>();
         }
+        // watchtower_channels_watched: every replica samples the (global) store count.
+        services.AddHostedService<ChannelCountSampler>();
         return services;
     }
 

@@ -56,7 +56,6 @@ public sealed class BundleIngestor
                 case StoreOutcome.Stored or StoreOutcome.Replaced or StoreOutcome.Unchanged:
                     _metrics.BundlesAccepted.Inc();
                     _metrics.BundleBytes.Observe(sealedBytes.Length);
-                    _metrics.IngestDuration.Observe(_time.GetElapsedTime(started).TotalSeconds);
                     return new IngestResult.Accepted(result.Receipt!, result.Outcome);
                 case StoreOutcome.Stale:
                     throw new BundleRejectedException(RejectionReason.StaleRound, $"round {result.StoredRound} is already stored");
@@ -70,6 +69,11 @@ public sealed class BundleIngestor
         catch (BundleRejectedException e)
         {
             return Reject(e, sealedBundle?.ChannelId, sealedBundle?.Round);
+        }
+        finally
+        {
+            // Every attempt counts, accepted, refused or failed on infrastructure.
+            _metrics.IngestDuration.Observe(_time.GetElapsedTime(started).TotalSeconds);
         }
     }
 

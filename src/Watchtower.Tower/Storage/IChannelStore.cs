@@ -27,6 +27,9 @@ public interface IChannelStore
     /// <summary>Frees every byte of the channel (record, index entries, schedule, quota) if its stored round is ≤ <paramref name="upToRound"/>.</summary>
     Task<ForgetOutcome> ForgetAsync(ChannelId channelId, ulong upToRound, CancellationToken ct);
 
+    /// <summary>How many channels the store protects (all subscriptions).</summary>
+    Task<long> CountChannelsAsync(CancellationToken ct);
+
     Task<ImmutableArray<ChannelId>> ChannelsWatchingAsync(AccountId account, CancellationToken ct);
 
     /// <summary>Sets (or moves) a follow-up for a channel at a ledger time.</summary>

@@ -135,6 +135,14 @@ public sealed class InMemoryChannelStore : IChannelStore
         }
     }
 
+    public Task<long> CountChannelsAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult((long)_channels.Count);
+        }
+    }
+
     public Task<ImmutableArray<ChannelId>> ChannelsWatchingAsync(AccountId account, CancellationToken ct)
     {
         lock (_gate)

@@ -165,6 +165,9 @@ public sealed class RedisChannelStore : IChannelStore
         };
     }
 
+    // One entry per indexed channel in the global slot: O(1), no scan.
+    public Task<long> CountChannelsAsync(CancellationToken ct) => _db.HashLengthAsync(_versions);
+
     public async Task<ImmutableArray<ChannelId>> ChannelsWatchingAsync(AccountId account, CancellationToken ct)
     {
         var value = await _db.HashGetAsync(_accounts, account.PublicKey.ToArray()).ConfigureAwait(false);

@@ -36,8 +36,9 @@ public sealed class RandomEnvelopes
     {
         var network = Chance(0.1) ? new Network($"Conformance Network {_r.Next()}") : Pick(Networks);
         var shape = _r.Next(10);
-        var v0 = shape < 2;
         var feeBump = shape >= 8;
+        // A fee bump may wrap a V0 envelope: Wrap converts it to V1, keeping its hash and signatures.
+        var v0 = shape < 2 || (feeBump && Chance(0.3));
         var tx = Transaction(v0);
         TransactionEnvelope inner = v0 ? new TransactionV0Envelope(tx, []) : new TransactionV1Envelope(tx, []);
         var (signedInner, innerSigners) = SignWith(inner, network, _r.Next(feeBump ? 1 : 0, 4));

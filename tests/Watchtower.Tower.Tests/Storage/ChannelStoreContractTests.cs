@@ -109,6 +109,28 @@ public abstract class ChannelStoreContractTests
     }
 
     [Fact]
+    public async Task HigherRoundWatchingOtherAccounts_MovesTheIndexEntries()
+    {
+        var store = CreateStore();
+        var (old, oldReceipt, oldSealed) = Upload(_channel, 3);
+        await store.StoreAsync(_subscription, old, oldReceipt, oldSealed, Ct);
+        var dropped = old.WatchedAccounts[2];
+        var added = KeyPair.Random().AccountId;
+        var (next, nextReceipt, nextSealed) = Upload(_channel, 4);
+        next = next with { WatchedAccounts = next.WatchedAccounts.SetItem(2, added) };
+        var sync = new WatchedIndexSync(store, new WatchedIndex(), TimeProvider.System);
+        await sync.LoadAsync(Ct);
+
+        Assert.Equal(StoreOutcome.Replaced, (await store.StoreAsync(_subscription, next, nextReceipt, nextSealed, Ct)).Outcome);
+
+        Assert.Empty(await store.ChannelsWatchingAsync(dropped, Ct));
+        Assert.Equal([next.ChannelId], (await store.ChannelsWatchingAsync(added, Ct)).ToArray());
+        Assert.Equal(1, await sync.CatchUpAsync(Ct));
+        Assert.False(sync.Index.IsWatched(dropped));
+        Assert.True(sync.Index.IsWatched(added));
+    }
+
+    [Fact]
     public async Task LowerRound_IsStaleAndChangesNothing()
     {
         var store = CreateStore();
@@ -138,6 +160,24 @@ public abstract class ChannelStoreContractTests
         Assert.Equal(StoreOutcome.Stale, (await StoreAsync(store, _channel, lower)).Outcome);
         Assert.Equal(ForgetOutcome.NewerRoundKept, await store.ForgetAsync(_channel.ChannelId(), lower, Ct));
         Assert.Equal(ForgetOutcome.Forgotten, await store.ForgetAsync(_channel.ChannelId(), higher, Ct));
+    }
+
+    [Fact]
+    public async Task ChannelCountSampler_ReportsTheStoredChannels()
+    {
+        var store = CreateStore();
+        var metrics = new Observability.TowerMetrics(Prometheus.Metrics.NewCustomRegistry());
+        var sampler = new ChannelCountSampler(store, metrics, TimeProvider.System);
+        await StoreAsync(store, _channel, 1);
+        await StoreAsync(store, new TestChannel(), 1);
+        await StoreAsync(store, _channel, 2);
+
+        await sampler.SampleAsync(Ct);
+        Assert.Equal(2, metrics.ChannelsWatched.Value);
+
+        await store.ForgetAsync(_channel.ChannelId(), 2, Ct);
+        await sampler.SampleAsync(Ct);
+        Assert.Equal(1, metrics.ChannelsWatched.Value);
     }
 
     [Fact]

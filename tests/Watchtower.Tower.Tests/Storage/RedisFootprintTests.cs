@@ -84,6 +84,26 @@ public sealed class RedisFootprintTests : IDisposable
     }
 
     [Fact]
+    public async Task ReplayAfterACrashBeforeIndexing_HealsTheIndex()
+    {
+        // The record was written (step 2) but the process died before indexing it (step 3).
+        var channel = new TestChannel();
+        var bundle = channel.Bundle(2);
+        var sealedBundle = channel.Seal(bundle, _sealing.PublicKey);
+        var metadata = ChannelMetadata.Of(bundle, _subscription.Id);
+        var receipt = BundleReceipt.Issue(_tower, bundle.ChannelId, 2, sealedBundle.Hash, 7);
+        await _redis.GetDatabase().StringSetAsync(_store.RecordKey(bundle.ChannelId), ChannelRecordCodec.Encode(metadata, receipt, sealedBundle.Bytes));
+        Assert.Empty(await _store.ChannelsWatchingAsync(channel.Escrow.AccountId, CancellationToken.None));
+
+        // The broker redelivers the upload.
+        var replay = await _store.StoreAsync(_subscription, metadata, receipt, sealedBundle.ToArray(), CancellationToken.None);
+
+        Assert.Equal(StoreOutcome.Unchanged, replay.Outcome);
+        Assert.Equal([bundle.ChannelId], (await _store.ChannelsWatchingAsync(channel.Escrow.AccountId, CancellationToken.None)).ToArray());
+        Assert.Single(await _store.DueAsync(metadata.DeadlineTime, 10, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task ForgottenChannel_LeavesNoKeyOrEntryBehind()
     {
         var keysBefore = await KeysAsync();

@@ -1,0 +1,240 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+using Watchtower.Contracts;
+using Watchtower.Contracts.Messages;
+using Watchtower.Standalone;
+using Watchtower.Stellar;
+using Watchtower.Tower.Hosting;
+using Watchtower.Tower.Ingestion;
+using Watchtower.Tower.Storage;
+using Watchtower.Tower.Tailing;
+using TowerChannelStore = Watchtower.Tower.Storage.IChannelStore;
+
+namespace Watchtower.Cli.Demo;
+
+/// <summary>
+/// The tower, composed exactly as the service host composes it (<c>services.AddWatchtower</c>, all
+/// roles: ingestion, tailer, responders) but inside the demo's process: in-memory bus and store by
+/// default, or RabbitMQ and Redis. It tails the standalone network through its Horizon API like
+/// any deployment would. The demo only talks to it through the bus (subscriptions, uploads, and
+/// the outcome events it listens to), and reads the tailer's status to know which ledgers it has seen.
+/// </summary>
+public sealed class DemoTower : IAsyncDisposable
+{
+    private readonly IHost _host;
+    private readonly HostReceiveEndpointHandle _events;
+    private readonly DemoStack? _stack;
+
+    private DemoTower(IHost host, HostReceiveEndpointHandle events, TowerEvents received, KeyPair receiptKey, TowerPublicKey sealingKey, string keyPrefix, DemoStack? stack)
+    {
+        _host = host;
+        _events = events;
+        Events = received;
+        ReceiptKey = receiptKey.AccountId;
+        SealingKey = sealingKey;
+        KeyPrefix = keyPrefix;
+        _stack = stack;
+    }
+
+    public AccountId ReceiptKey { get; }
+
+    public TowerPublicKey SealingKey { get; }
+
+    public string KeyPrefix { get; }
+
+    public TowerEvents Events { get; }
+
+    public IBus Bus => _host.Services.GetRequiredService<IBus>();
+
+    public TailerStatus Tailer => _host.Services.GetRequiredService<TailerStatus>();
+
+    /// <summary>The queue the tower's ingestion consumes uploads from.</summary>
+    public static Uri UploadQueue => QueueOf(new UploadBundleConsumerDefinition());
+
+    private static Uri SubscriptionQueue => QueueOf(new SubscriptionConsumerDefinition());
+
+    /// <summary>The queue named by the tower's own consumer definition, so the demo follows any rename.</summary>
+    private static Uri QueueOf(IConsumerDefinition definition) =>
+        new("queue:" + definition.GetEndpointName(DefaultEndpointNameFormatter.Instance));
+
+    public static async Task<DemoTower> StartAsync(
+        StandaloneServer network, uint startAfterLedger, KeyPair feeAccount, DemoStack? stack, DemoNarrator narrator, bool verbose, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(narrator);
+        var receiptKey = KeyPair.Random();
+        using var sealing = TowerSealingKey.Generate();
+        // One deployment per run on shared servers: its own Redis keys (and so its own tailer cursor) and responder queue.
+        var prefix = stack is null ? "wt" : "demo-" + Guid.NewGuid().ToString("N")[..12];
+        var settings = new Dictionary<string, string?>
+        {
+            ["Tower:Embedded"] = stack is null ? "true" : "false",
+            ["Tower:KeyPrefix"] = prefix,
+            ["Tower:Keys:ReceiptSecret"] = receiptKey.Seed.ToString(),
+            ["Tower:Keys:SealingKey"] = Convert.ToBase64String(sealing.ExportPrivateKey()),
+            ["Tower:Keys:FeeAccountSecret"] = feeAccount.Seed.ToString(),
+            ["Tower:Tailer:StartAfterLedger"] = startAfterLedger.ToString(CultureInfo.InvariantCulture),
+            ["Ledger:Url"] = network.HorizonUri.ToString(),
+            ["Ledger:NetworkPassphrase"] = network.Network.Passphrase,
+        };
+        if (stack is not null)
+        {
+            settings["Tower:Redis"] = stack.Redis;
+            settings["Tower:RabbitMq"] = stack.RabbitMq.ToString();
+        }
+
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.AddProvider(new NarratorLoggerProvider(narrator, verbose));
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("MassTransit", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddWatchtower(builder.Configuration);
+        builder.Services.Configure<MassTransitHostOptions>(o =>
+        {
+            o.WaitUntilStarted = true;
+            o.StartTimeout = TimeSpan.FromSeconds(30);
+            o.StopTimeout = TimeSpan.FromSeconds(10);
+        });
+        var host = builder.Build();
+        await host.StartAsync(ct).ConfigureAwait(false);
+
+        var received = new TowerEvents();
+        var bus = host.Services.GetRequiredService<IBus>();
+        var handle = bus.ConnectReceiveEndpoint(new TemporaryEndpointDefinition(), null, e =>
+        {
+            e.Handler<BreachCountered>(c => received.Add(c.Message));
+            e.Handler<DeadlineForceClosed>(c => received.Add(c.Message));
+            e.Handler<SnapshotsSubmitted>(c => received.Add(c.Message));
+            e.Handler<ChannelSettled>(c => received.Add(c.Message));
+            e.Handler<ChannelCorrupted>(c => received.Add(c.Message));
+        });
+        await handle.Ready.ConfigureAwait(false);
+        return new DemoTower(host, handle, received, receiptKey, sealing.PublicKey, prefix, stack);
+    }
+
+    /// <summary>The operator's side: register the wallet's subscription, and wait until the tower holds it.</summary>
+    public async Task RegisterSubscriptionAsync(Guid id, AccountId walletIdentity, TimeProvider wallClock, TimeSpan timeout, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(wallClock);
+        var endpoint = await Bus.GetSendEndpoint(SubscriptionQueue).ConfigureAwait(false);
+        await endpoint.Send(new RegisterSubscription(id, walletIdentity.ToString(), MaxChannels: 10, MaxBytes: 1_000_000,
+            ExpiresAt: wallClock.GetUtcNow().AddDays(365)), ct).ConfigureAwait(false);
+        var store = _host.Services.GetRequiredService<TowerChannelStore>();
+        var until = wallClock.GetUtcNow() + timeout;
+        while (await store.GetSubscriptionAsync(id, ct).ConfigureAwait(false) is null)
+        {
+            if (wallClock.GetUtcNow() > until)
+            {
+                throw new TimeoutException("the tower did not register the subscription");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50), wallClock, ct).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _events.StopAsync().ConfigureAwait(false);
+        await _host.StopAsync().ConfigureAwait(false);
+        if (_stack is not null)
+        {
+            await RemoveRedisKeysAsync().ConfigureAwait(false);
+        }
+
+        _host.Dispose();
+    }
+
+    /// <summary>A demo run leaves nothing behind in a shared Redis.</summary>
+    private async Task RemoveRedisKeysAsync()
+    {
+        var redis = _host.Services.GetRequiredService<IConnectionMultiplexer>();
+        foreach (var endpoint in redis.GetEndPoints())
+        {
+            var server = redis.GetServer(endpoint);
+            if (server.IsReplica)
+            {
+                continue;
+            }
+
+            var keys = new List<RedisKey>();
+            await foreach (var key in server.KeysAsync(pattern: KeyPrefix + ":*").ConfigureAwait(false))
+            {
+                keys.Add(key);
+            }
+
+            if (keys.Count > 0)
+            {
+                await redis.GetDatabase().KeyDeleteAsync([.. keys]).ConfigureAwait(false);
+            }
+        }
+    }
+}
+
+/// <summary>The tower's outcome events as they arrive on the bus.</summary>
+public sealed class TowerEvents
+{
+    private readonly ConcurrentQueue<object> _events = new();
+
+    public Task Add(object message)
+    {
+        _events.Enqueue(message);
+        return Task.CompletedTask;
+    }
+
+    public IReadOnlyList<object> All => [.. _events];
+
+    public T? Find<T>(ChannelId channel) where T : class =>
+        _events.OfType<T>().FirstOrDefault(e => ChannelOf(e) == channel);
+
+    private static ChannelId? ChannelOf(object e) => e switch
+    {
+        BreachCountered b => b.ChannelId,
+        DeadlineForceClosed d => d.ChannelId,
+        SnapshotsSubmitted s => s.ChannelId,
+        ChannelSettled s => s.ChannelId,
+        ChannelCorrupted c => c.ChannelId,
+        _ => null,
+    };
+}
+
+/// <summary>Tower log lines: shown as they happen in verbose mode; warnings and errors always.</summary>
+internal sealed class NarratorLoggerProvider(DemoNarrator narrator, bool verbose) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new NarratorLogger(narrator, verbose, categoryName[(categoryName.LastIndexOf('.') + 1)..]);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class NarratorLogger(DemoNarrator narrator, bool verbose, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning || (verbose && logLevel >= LogLevel.Information);
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel))
+            {
+                return;
+            }
+
+            var text = formatter(state, exception);
+            if (exception is not null)
+            {
+                text += " (" + exception.GetType().Name + ": " + exception.Message + ")";
+            }
+
+            narrator.Tower($"[{category} {logLevel}] {text}");
+        }
+    }
+}
