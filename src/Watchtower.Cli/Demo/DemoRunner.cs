@@ -59,7 +59,17 @@ public sealed class DemoRunner
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(wallClock);
         var runner = new DemoRunner(options, new DemoNarrator(output), wallClock);
-        return await runner.RunAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await runner.RunAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // A server that cannot be reached or a step that cannot go on ends the story with its reason, not a stack trace.
+            runner._failures.Add($"the demo stopped: {e.GetType().Name}: {e.Message}");
+            runner._say.Bad(runner._failures[^1]);
+            return runner.Finish([]);
+        }
     }
 
     private async Task<DemoOutcome> RunAsync(CancellationToken ct)
@@ -165,7 +175,7 @@ public sealed class DemoRunner
         var snapshotMin = ChannelTransactions.SnapshotMinTime(parameters, latest.Start, latest.Closing);
 
         // 7. Alice leaves.
-        _say.Step("Alice goes offline: from now on only the tower acts for her");
+        _say.Step("Alice goes offline: her wallet neither answers Bob nor watches the ledger; only the tower acts for her");
         group.Disconnect(DemoScript.Alice);
         _say.Detail($"her latest round is {latest.Round}: ratchet {aliceRatchet}");
         _say.Detail($"valid in ledger time [{DemoNarrator.Time(latest.Start)}, {DemoNarrator.Time(ratchetMax)}]; snapshots from {DemoNarrator.Time(snapshotMin)}");
@@ -176,6 +186,11 @@ public sealed class DemoRunner
         if (reacted)
         {
             await SettleAsync(network, ledger, tower, channel, parameters, latest, snapshotMin, ct).ConfigureAwait(false);
+        }
+
+        if (_options.Scenario == DemoScenario.Breach)
+        {
+            await BobCashesStaleSnapshotAsync(ledger, bobSink, ct).ConfigureAwait(false);
         }
 
         // Final: the ledger is the judge.
@@ -301,6 +316,16 @@ public sealed class DemoRunner
             $"R's sequence is {escrow?.Value}, expected {final.Value}");
     }
 
+    /// <summary>Bob's last hope: his stale round's snapshot, now that its minTime has passed. R has moved past it.</summary>
+    private async Task BobCashesStaleSnapshotAsync(ILedgerClient ledger, RecordingBundleSink bobSink, CancellationToken ct)
+    {
+        var stale = bobSink.Bundles.Last(b => b.Round == DemoScript.StaleRound);
+        _say.Step($"Bob tries to cash his round-{stale.Round} snapshot anyway (its minTime has passed)");
+        var attempt = await ledger.SubmitAsync(stale.Snapshots[DemoScript.Bob], ct).ConfigureAwait(false);
+        Check(!attempt.Success, $"refused by the network: {attempt.ResultCodesText} (R's sequence is past it for good)",
+            $"Bob's stale snapshot was accepted (tx {attempt.Hash})");
+    }
+
     /// <summary>The tower's ratchet is on the ledger: R sits at r of Alice's latest round.</summary>
     private async Task CheckTowerRatchetAsync(ILedgerClient ledger, ChannelParameters parameters, string towerHash, TransactionHash aliceRatchet, long round, CancellationToken ct)
     {
@@ -349,7 +374,7 @@ public sealed class DemoRunner
         var outcome = new DemoOutcome(_options.Scenario, [.. _failures], wallets, _say.Elapsed);
         _say.Step(outcome.Succeeded
             ? $"Outcome: right. Alice got her latest balance without being online. Finished in {outcome.Elapsed.TotalSeconds:0.0}s (wall clock)."
-            : $"Outcome: WRONG ({string.Join("; ", outcome.Failures)})");
+            : $"Outcome: FAILED ({string.Join("; ", outcome.Failures)})");
         return outcome;
     }
 

@@ -30,9 +30,15 @@ internal sealed class RpcEndpoints(LedgerHost host)
             return;
         }
 
-        var id = request?["id"]?.DeepClone();
-        var method = request?["method"]?.GetValueKind() == JsonValueKind.String ? request["method"]!.GetValue<string>() : null;
-        var p = request?["params"] as JsonObject ?? new JsonObject();
+        if (request is not JsonObject call)
+        {
+            await Reply(ctx, null, Error(-32600, "invalid request: expected one JSON-RPC call object")).ConfigureAwait(false);
+            return;
+        }
+
+        var id = call["id"]?.DeepClone();
+        var method = call["method"]?.GetValueKind() == JsonValueKind.String ? call["method"]!.GetValue<string>() : null;
+        var p = call["params"] as JsonObject ?? new JsonObject();
         JsonObject response;
         try
         {
@@ -51,8 +57,9 @@ internal sealed class RpcEndpoints(LedgerHost host)
                 _ => Error(-32601, "method not found"),
             };
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is FormatException or InvalidOperationException or OverflowException)
         {
+            // Malformed XDR, or a parameter of the wrong JSON type.
             response = Error(InvalidParams, e.Message);
         }
 
