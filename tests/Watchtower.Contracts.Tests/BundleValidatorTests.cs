@@ -99,6 +99,24 @@ public sealed class BundleValidatorTests
             ProblemOf(_channel.Bundle(1) with { Snapshots = _channel.Snapshots(1, signers: [.. _channel.RatchetKeys, KeyPair.Random()]) }));
 
     [Fact]
+    public void SnapshotSignatures_MustReachTheThresholdItsOperationsNeed()
+    {
+        // R: low 1, medium 2, high 3, three ratchet keys of weight 1.
+        var channel = new TestChannel(participants: 3, escrowThresholds: new Thresholds(0, 1, 2, 3));
+        var twoKeys = channel.RatchetKeys.RemoveAt(2);
+        var bundle = channel.Bundle(1) with { Ratchet = channel.Ratchet(1, signers: [channel.VersionKeys[0], channel.RatchetKeys[0]]) };
+
+        // A payment needs medium (2): two keys suffice.
+        BundleValidator.Validate(bundle with { Snapshots = channel.Snapshots(1, signers: twoKeys) }, channel.Network);
+
+        // Merging R away needs high (3): two keys do not.
+        var merge = channel.Snapshots(1, signers: twoKeys, payout: k => new AccountMergeOperation(channel.VersionKeys[k].AccountId));
+        Assert.Equal(ContentProblem.MissingSignature, ProblemOf(bundle with { Snapshots = merge }));
+        var mergeSigned = channel.Snapshots(1, payout: k => new AccountMergeOperation(channel.VersionKeys[k].AccountId));
+        BundleValidator.Validate(bundle with { Snapshots = mergeSigned }, channel.Network);
+    }
+
+    [Fact]
     public void ChannelIdNotDerivedFromTheAccounts_IsChannelIdMismatch() =>
         Assert.Equal(ContentProblem.ChannelIdMismatch,
             ProblemOf(_channel.Bundle(1) with { ChannelId = _channel.ChannelId(participant: 1) }));

@@ -21,6 +21,17 @@ public sealed class DockerTests
     }
 
     [Fact]
+    public void ChartRunsPodsAsTheImageUser()
+    {
+        // The chiseled image's `app` user is UID/GID 1654 ($APP_UID); the chart pins the same ids.
+        var user = DockerfileParser.Stages(Repo.Read("Dockerfile"))[^1].Instructions.Last(i => i.Keyword == "USER").Arguments;
+        Assert.True(user is "$APP_UID" or "1654", $"USER {user}");
+        var values = Chart.ChartFixture.Values;
+        Assert.Equal("1654", Chart.YamlTree.ScalarAt(values, "podSecurityContext.runAsUser"));
+        Assert.Equal("1654", Chart.YamlTree.ScalarAt(values, "podSecurityContext.runAsGroup"));
+    }
+
+    [Fact]
     public void DockerIgnore_KeepsHostBuildOutputsAndTheRepositoryMetadataOut()
     {
         var ignore = new DockerIgnore(Repo.Read(".dockerignore"));

@@ -25,6 +25,8 @@ public sealed class HorizonOracleTests
         Assert.Equal((string)o["feeBump"]!["expectedInner"]!, (string)o["feeBump"]!["innerHash"]!);
         Assert.True((bool)o["feeBump"]!["foundByInnerHash"]!);
         Assert.Equal(404, (int)o["missingAccount"]!);
+        Assert.Equal("100", (string)o["feeStats"]!["lastBase"]!);
+        Assert.Equal("100", (string)o["feeStats"]!["p50"]!);
         Assert.True((bool)o["defaultExcludesFailed"]!);
         Assert.Equal(2, o["paging"]!["first"]!.AsArray().Count);
         Assert.NotEmpty(o["paging"]!["next"]!.AsArray());

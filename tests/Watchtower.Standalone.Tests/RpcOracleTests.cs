@@ -23,6 +23,7 @@ public sealed class RpcOracleTests
         Assert.Equal("NOT_FOUND", (string)o["missing"]!);
         Assert.Contains((string)o["send"]!["hash"]!, o["transactions"]!["hashes"]!.AsArray().Select(n => (string)n!));
         Assert.Equal(1, (int)o["ledgers"]!["metaTxCount"]!);
+        Assert.Equal("100", (string)o["fees"]!["p50"]!);
         Assert.Equal((int)o["ledgers"]!["sequences"]![0]!, (int)o["ledgers"]!["headerSeq"]!);
     }
 }

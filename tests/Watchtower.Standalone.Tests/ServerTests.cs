@@ -106,6 +106,22 @@ public sealed class ServerTests
     }
 
     [Theory]
+    [InlineData("[1,2]", -32600)]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"getTransaction\",\"params\":{\"hash\":5}}", -32602)]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"getLedgers\",\"params\":{\"startLedger\":\"x\"}}", -32602)]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"sendTransaction\",\"params\":{\"transaction\":\"AAAA\"}}", -32602)]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nope\"}", -32601)]
+    [InlineData("not json", -32700)]
+    public async Task Rpc_BadRequests_GetJsonRpcErrors(string body, int code)
+    {
+        await using var server = await StandaloneServer.StartAsync(OnDemand, TimeProvider.System, CancellationToken.None);
+        using var http = new HttpClient();
+        var response = await http.PostAsync(server.RpcUri, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(code, (int)(await Json(response))["error"]!["code"]!);
+    }
+
+    [Theory]
     [InlineData("5s", 5000, false)]
     [InlineData("250ms", 250, false)]
     [InlineData("2m", 120000, false)]

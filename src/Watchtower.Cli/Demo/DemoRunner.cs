@@ -59,7 +59,17 @@ public sealed class DemoRunner
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(wallClock);
         var runner = new DemoRunner(options, new DemoNarrator(output), wallClock);
-        return await runner.RunAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await runner.RunAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // A server that cannot be reached or a step that cannot go on ends the story with its reason, not a stack trace.
+            runner._failures.Add($"the demo stopped: {e.GetType().Name}: {e.Message}");
+            runner._say.Bad(runner._failures[^1]);
+            return runner.Finish([]);
+        }
     }
 
     private async Task<DemoOutcome> RunAsync(CancellationToken ct)
@@ -349,7 +359,7 @@ public sealed class DemoRunner
         var outcome = new DemoOutcome(_options.Scenario, [.. _failures], wallets, _say.Elapsed);
         _say.Step(outcome.Succeeded
             ? $"Outcome: right. Alice got her latest balance without being online. Finished in {outcome.Elapsed.TotalSeconds:0.0}s (wall clock)."
-            : $"Outcome: WRONG ({string.Join("; ", outcome.Failures)})");
+            : $"Outcome: FAILED ({string.Join("; ", outcome.Failures)})");
         return outcome;
     }
 

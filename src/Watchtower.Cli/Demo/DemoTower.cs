@@ -148,9 +148,26 @@ public sealed class DemoTower : IAsyncDisposable
         if (_stack is not null)
         {
             await RemoveRedisKeysAsync().ConfigureAwait(false);
+            await RemoveResponderQueueAsync(_stack.RabbitMq).ConfigureAwait(false);
         }
 
         _host.Dispose();
+    }
+
+    /// <summary>The run's responder queue (and MassTransit's exchange of the same name) would outlive it on a shared broker.</summary>
+    private async Task RemoveResponderQueueAsync(Uri rabbitMq)
+    {
+        var name = MassTransitTriggerPublisher.QueueFor(KeyPrefix);
+        var connection = await new RabbitMQ.Client.ConnectionFactory { Uri = rabbitMq }.CreateConnectionAsync().ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var channel = await connection.CreateChannelAsync().ConfigureAwait(false);
+            await using (channel.ConfigureAwait(false))
+            {
+                await channel.QueueDeleteAsync(name, ifUnused: false, ifEmpty: false).ConfigureAwait(false);
+                await channel.ExchangeDeleteAsync(name).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>A demo run leaves nothing behind in a shared Redis.</summary>

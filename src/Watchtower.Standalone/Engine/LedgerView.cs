@@ -49,9 +49,6 @@ internal sealed class LedgerView
 
     public void RemoveTrustLine(AccountId account, Asset asset) => _trustLines[new TrustLineKey(account, asset)] = null;
 
-    /// <summary>The accounts this view changed (null = deleted), for history indexes.</summary>
-    public IEnumerable<AccountId> TouchedAccounts => _accounts.Keys;
-
     public void Commit()
     {
         foreach (var (id, account) in _accounts)

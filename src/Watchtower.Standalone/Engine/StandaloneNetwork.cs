@@ -104,8 +104,6 @@ public sealed class StandaloneNetwork
 
     public int PendingCount => _queue.Count;
 
-    public IEnumerable<AccountState> Accounts => _entries.Accounts.Values;
-
     public AccountState? GetAccount(AccountId id) => _entries.Accounts.GetValueOrDefault(id);
 
     public IEnumerable<TrustLineState> TrustLinesOf(AccountId id) => _entries.TrustLines.Values.Where(t => t.Account == id);

@@ -311,42 +311,16 @@ internal sealed class HorizonEndpoints(LedgerHost host, StandaloneOptions option
 
     private Task FeeStats(HttpContext ctx)
     {
-        var (latest, charged, bids, usage) = host.Read(e =>
-        {
-            var recent = e.Ledgers.Skip(Math.Max(0, e.Ledgers.Count - 5)).SelectMany(l => l.Transactions).ToList();
-            var last = e.Latest;
-            var capacity = (double)last.TxSetOperationCount / Math.Max(1, last.Header.MaxTxSetSize);
-            return (last.Header, recent.Select(t => t.Result.FeeCharged / t.Frame.FeeOps).ToList(),
-                recent.Select(t => t.Frame.FeeBid / t.Frame.FeeOps).ToList(), capacity);
-        });
+        var stats = host.Read(FeeStatistics.Of);
         var body = new JsonObject
         {
-            ["last_ledger"] = latest.Sequence.ToString(CultureInfo.InvariantCulture),
-            ["last_ledger_base_fee"] = latest.BaseFee.ToString(CultureInfo.InvariantCulture),
-            ["ledger_capacity_usage"] = usage.ToString("0.00", CultureInfo.InvariantCulture),
-            ["fee_charged"] = Distribution(charged, latest.BaseFee),
-            ["max_fee"] = Distribution(bids, latest.BaseFee),
+            ["last_ledger"] = stats.Latest.Sequence.ToString(CultureInfo.InvariantCulture),
+            ["last_ledger_base_fee"] = stats.Latest.BaseFee.ToString(CultureInfo.InvariantCulture),
+            ["ledger_capacity_usage"] = stats.CapacityUsage.ToString("0.00", CultureInfo.InvariantCulture),
+            ["fee_charged"] = stats.Distribution(stats.Charged),
+            ["max_fee"] = stats.Distribution(stats.Bids),
         };
         return HttpIo.WriteJson(ctx, 200, body);
-    }
-
-    private static JsonObject Distribution(List<long> values, long baseFee)
-    {
-        var sorted = values.Count == 0 ? [baseFee] : values.Order().ToList();
-        string P(int p) => sorted[Math.Clamp((int)Math.Ceiling(p / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)].ToString(CultureInfo.InvariantCulture);
-        var mode = sorted.GroupBy(v => v).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
-        var json = new JsonObject
-        {
-            ["max"] = sorted[^1].ToString(CultureInfo.InvariantCulture),
-            ["min"] = sorted[0].ToString(CultureInfo.InvariantCulture),
-            ["mode"] = mode.ToString(CultureInfo.InvariantCulture),
-        };
-        foreach (var p in new[] { 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99 })
-        {
-            json[$"p{p}"] = P(p);
-        }
-
-        return json;
     }
 
     private async Task Friendbot(HttpContext ctx)

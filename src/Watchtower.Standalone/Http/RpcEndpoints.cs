@@ -30,9 +30,15 @@ internal sealed class RpcEndpoints(LedgerHost host)
             return;
         }
 
-        var id = request?["id"]?.DeepClone();
-        var method = request?["method"]?.GetValueKind() == JsonValueKind.String ? request["method"]!.GetValue<string>() : null;
-        var p = request?["params"] as JsonObject ?? new JsonObject();
+        if (request is not JsonObject call)
+        {
+            await Reply(ctx, null, Error(-32600, "invalid request: expected one JSON-RPC call object")).ConfigureAwait(false);
+            return;
+        }
+
+        var id = call["id"]?.DeepClone();
+        var method = call["method"]?.GetValueKind() == JsonValueKind.String ? call["method"]!.GetValue<string>() : null;
+        var p = call["params"] as JsonObject ?? new JsonObject();
         JsonObject response;
         try
         {
@@ -51,8 +57,9 @@ internal sealed class RpcEndpoints(LedgerHost host)
                 _ => Error(-32601, "method not found"),
             };
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is FormatException or InvalidOperationException or OverflowException)
         {
+            // Malformed XDR, or a parameter of the wrong JSON type.
             response = Error(InvalidParams, e.Message);
         }
 
@@ -103,14 +110,21 @@ internal sealed class RpcEndpoints(LedgerHost host)
         };
     });
 
-    private JsonObject GetFeeStats() => host.Read(e =>
+    private JsonObject GetFeeStats()
     {
-        var fee = Str(e.Latest.Header.BaseFee);
-        var distribution = new JsonObject { ["max"] = fee, ["min"] = fee, ["mode"] = fee, ["p10"] = fee, ["p20"] = fee, ["p30"] = fee,
-            ["p40"] = fee, ["p50"] = fee, ["p60"] = fee, ["p70"] = fee, ["p80"] = fee, ["p90"] = fee, ["p95"] = fee, ["p99"] = fee,
-            ["transactionCount"] = "0", ["ledgerCount"] = 1 };
-        return new JsonObject { ["sorobanInclusionFee"] = distribution.DeepClone(), ["inclusionFee"] = distribution, ["latestLedger"] = e.Latest.Sequence };
-    });
+        var stats = host.Read(FeeStatistics.Of);
+        JsonObject Inclusion(FeeStatistics s)
+        {
+            var d = s.Distribution(s.Bids);
+            d["transactionCount"] = s.TransactionCount.ToString(CultureInfo.InvariantCulture);
+            d["ledgerCount"] = s.LedgerCount;
+            return d;
+        }
+
+        // No Soroban here: its distribution is the empty one.
+        var soroban = (stats with { Bids = [], TransactionCount = 0 });
+        return new JsonObject { ["sorobanInclusionFee"] = Inclusion(soroban), ["inclusionFee"] = Inclusion(stats), ["latestLedger"] = stats.Latest.Sequence };
+    }
 
     private JsonObject GetLedgers(JsonObject p)
     {

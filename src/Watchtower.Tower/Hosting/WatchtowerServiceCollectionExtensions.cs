@@ -113,6 +113,7 @@ public static class WatchtowerServiceCollectionExtensions
             o.StopTimeout = TimeSpan.FromSeconds(30);
         });
 
+        services.AddHostedService<ChannelCountSampler>();
         if (settings.Roles.HasFlag(WatchtowerRoles.Tail))
         {
             services.AddHostedService<TailerService>();

@@ -42,6 +42,10 @@ public sealed class LedgerTailer
     private readonly ILogger<LedgerTailer> _log;
     private readonly Dictionary<(ChannelId, ScheduleKind), ulong> _lastScheduledTrigger = [];
     private long _lastProgressTicks;
+    private DateTimeOffset _lastLagCheck = DateTimeOffset.MinValue;
+
+    /// <summary>How often the lag in ledgers is measured against the network's latest ledger (one extra request).</summary>
+    private static readonly TimeSpan LagCheckInterval = TimeSpan.FromSeconds(10);
 
     public LedgerTailer(
         ILedgerClient ledger,
@@ -257,6 +261,7 @@ public sealed class LedgerTailer
             _metrics.LedgersProcessed.Inc();
             var lag = _time.GetUtcNow() - ledger.Header.CloseTime;
             _metrics.LedgerLagSeconds.Set(Math.Max(0, lag.TotalSeconds));
+            await MeasureLagInLedgersAsync(seq, ct).ConfigureAwait(false);
             Status.Set(lag <= _options.SyncedLag ? TailerState.Synced : TailerState.Syncing, seq, ledger.Header.CloseTime);
         }
     }
@@ -317,6 +322,25 @@ public sealed class LedgerTailer
             {
                 _lastScheduledTrigger.Remove(key);
             }
+        }
+    }
+
+    private async Task MeasureLagInLedgersAsync(uint cursor, CancellationToken ct)
+    {
+        var now = _time.GetUtcNow();
+        if (now - _lastLagCheck < LagCheckInterval)
+        {
+            return;
+        }
+        _lastLagCheck = now;
+        try
+        {
+            var latest = await _ledger.GetLatestLedgerAsync(ct).ConfigureAwait(false);
+            _metrics.LedgerLagLedgers.Set(Math.Max(0, (long)latest.Sequence - cursor));
+        }
+        catch (Exception e) when (e is LedgerClientException or HttpRequestException or IOException)
+        {
+            _log.LogDebug(e, "Measuring the ledger lag failed");
         }
     }
 

@@ -15,9 +15,10 @@ public sealed class TestChannel
     public const ulong TimeoutClaim = 3600;
     public const ulong TimeoutClaimDelay = 7200;
 
-    public TestChannel(int participants = 2, Network? network = null)
+    public TestChannel(int participants = 2, Network? network = null, Thresholds? escrowThresholds = null)
     {
         Network = network ?? Network.Standalone;
+        EscrowThresholds = escrowThresholds ?? new Thresholds(0, (byte)participants, (byte)participants, (byte)participants);
         Escrow = KeyPair.Random();
         RatchetKeys = [.. Enumerable.Range(0, participants).Select(_ => KeyPair.Random())];
         VersionKeys = [.. Enumerable.Range(0, participants).Select(_ => KeyPair.Random())];
@@ -38,8 +39,11 @@ public sealed class TestChannel
 
     public SequenceNumber RatchetTarget(ulong round) => R0 + ((long)round * (Participants + 1));
 
+    /// <summary>R's thresholds; by default n-of-n at every level (one ratchet key of weight 1 per participant).</summary>
+    public Thresholds EscrowThresholds { get; }
+
     public EscrowSigners EscrowSigners => new(
-        new Thresholds(0, (byte)Participants, (byte)Participants, (byte)Participants),
+        EscrowThresholds,
         [.. RatchetKeys.Select(k => new Signer(new Ed25519SignerKey(k.AccountId), 1))]);
 
     public static ulong RoundStart(ulong round) => 1_700_000_000 + (round * 60);
@@ -56,7 +60,9 @@ public sealed class TestChannel
         return SignAll(envelope, signers ?? [VersionKeys[participant], .. RatchetKeys]);
     }
 
-    public ImmutableArray<TransactionEnvelope> Snapshots(ulong round, SequenceNumber? firstSequence = null, ulong? minTime = null, IEnumerable<KeyPair>? signers = null)
+    /// <param name="payout">The operation of snapshot k (default: a payment from R to A_k).</param>
+    public ImmutableArray<TransactionEnvelope> Snapshots(ulong round, SequenceNumber? firstSequence = null, ulong? minTime = null,
+        IEnumerable<KeyPair>? signers = null, Func<int, Operation>? payout = null)
     {
         var start = firstSequence ?? RatchetTarget(round) + 1;
         var min = minTime ?? RoundStart(round) + TimeoutClaim + TimeoutClaimDelay;
@@ -64,7 +70,7 @@ public sealed class TestChannel
         {
             var envelope = new TransactionBuilder(Escrow.AccountId, start + (k - 1))
                 .WithTimeBounds(new TimeBounds(min, 0))
-                .AddOperation(new PaymentOperation(VersionKeys[k].AccountId, Asset.Native, Stroops.FromLumens(10 + (decimal)round)))
+                .AddOperation(payout?.Invoke(k) ?? new PaymentOperation(VersionKeys[k].AccountId, Asset.Native, Stroops.FromLumens(10 + (decimal)round)))
                 .BuildEnvelope();
             return SignAll(envelope, signers ?? RatchetKeys);
         })];

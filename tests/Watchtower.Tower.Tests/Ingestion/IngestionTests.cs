@@ -285,6 +285,19 @@ public abstract class IngestionContractTests<THost> : IClassFixture<THost> where
     }
 
     [Fact]
+    public async Task ForgetRequestWithAForgedSignature_IsRefusedAndCounted()
+    {
+        var (channel, subscription) = await SubscribedAsync();
+        await Host.UploadAsync(subscription.Id, Sealed(channel, 1));
+        var counted = Rejected(RejectionReason.BadSignature);
+
+        await Host.Bus.Publish(ForgetChannelSignature.Create(subscription.Id, channel.ChannelId(), 1, KeyPair.Random()));
+
+        Assert.True(await Eventually(() => Task.FromResult(Rejected(RejectionReason.BadSignature) == counted + 1)));
+        Assert.NotNull(await Host.Store.GetAsync(channel.ChannelId(), CancellationToken.None));
+    }
+
+    [Fact]
     public async Task RegisteredSubscription_AcceptsUploads()
     {
         var channel = new TestChannel();

@@ -42,6 +42,8 @@ const out = {};
     metaTxCount: ledgers.ledgers[0].metadataXdr.value.txProcessing.length,
     headerSeq: ledgers.ledgers[0].headerXdr.header.ledgerSeq,
   };
+  const fees = await server.getFeeStats();
+  out.fees = { p50: fees.inclusionFee.p50, ledgerCount: fees.inclusionFee.ledgerCount };
   console.log(JSON.stringify(out));
 })().catch((e) => {
   console.error(e && e.stack ? e.stack : JSON.stringify(e));
