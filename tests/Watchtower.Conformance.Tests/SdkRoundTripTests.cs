@@ -26,29 +26,39 @@ public sealed class SdkRoundTripTests(OracleFixture oracle, ITestOutputHelper ou
     {
         output.WriteLine($"{Cases} cases, {RunSeed.Replay}");
         var generator = new RandomEnvelopes(RunSeed.RandomFor(nameof(EnvelopesBuiltInCSharp_DecodeHashAndVerifyIdenticallyInTheJsSdk)));
-        var built = Enumerable.Range(0, Cases).Select(_ => generator.Next()).ToList();
+        var built = new List<BuiltEnvelope>();
+
+        // Built lazily, batch by batch, so C# builds and signs the next batch while node checks this one.
+        IEnumerable<JsonObject> Batches()
+        {
+            for (var start = 0; start < Cases; start += Batch)
+            {
+                var batch = Enumerable.Range(0, Math.Min(Batch, Cases - start)).Select(_ => generator.Next()).ToList();
+                built.AddRange(batch);
+                yield return new JsonObject
+                {
+                    ["cases"] = new JsonArray(batch.Select(b => (JsonNode)new JsonObject
+                    {
+                        ["xdr"] = b.Envelope.ToXdrBase64(),
+                        ["network"] = b.Network.Passphrase,
+                        ["signers"] = Addresses(b.Signers),
+                        ["innerSigners"] = Addresses(b.InnerSigners),
+                    }).ToArray()),
+                };
+            }
+        }
+
+        var results = oracle.Client.Pipeline("check", Batches()).SelectMany(r => r.AsArray()).ToList();
+        Assert.Equal(built.Count, results.Count);
         var failures = new Failures();
         var coverage = new Coverage();
-        for (var start = 0; start < built.Count; start += Batch)
+        for (var i = 0; i < built.Count; i++)
         {
-            var batch = built.Skip(start).Take(Batch).ToList();
-            var request = new JsonArray(batch.Select(b => (JsonNode)new JsonObject
-            {
-                ["xdr"] = b.Envelope.ToXdrBase64(),
-                ["network"] = b.Network.Passphrase,
-                ["signers"] = Addresses(b.Signers),
-                ["innerSigners"] = Addresses(b.InnerSigners),
-            }).ToArray());
-            var results = oracle.Client.Call("check", new JsonObject { ["cases"] = request }).AsArray();
-            Assert.Equal(batch.Count, results.Count);
-            for (var i = 0; i < batch.Count; i++)
-            {
-                var b = batch[i];
-                var expected = JsonNode.Parse(EnvelopeJson.ToJson(b.Envelope, b.Network))!;
-                coverage.Add(expected);
-                coverage.AddSigners(b.Signers.Concat(b.InnerSigners));
-                failures.Add(start + i, $"{b.Network.Passphrase} {b.Envelope.ToXdrBase64()}", Check(b, expected, results[i]!));
-            }
+            var b = built[i];
+            var expected = JsonNode.Parse(EnvelopeJson.ToJson(b.Envelope, b.Network))!;
+            coverage.Add(expected);
+            coverage.AddSigners(b.Signers.Concat(b.InnerSigners));
+            failures.Add(i, $"{b.Network.Passphrase} {b.Envelope.ToXdrBase64()}", Check(b, expected, results[i]!));
         }
 
         failures.ThrowIfAny("C# → JS SDK", built.Count);
@@ -60,21 +70,18 @@ public sealed class SdkRoundTripTests(OracleFixture oracle, ITestOutputHelper ou
     {
         var seed = RunSeed.For(nameof(EnvelopesBuiltWithTheJsSdk_DecodeReencodeHashAndVerifyIdenticallyInCSharp));
         output.WriteLine($"{Cases} cases, JS seed {seed}, {RunSeed.Replay}");
+        var requests = Enumerable.Range(0, (Cases + Batch - 1) / Batch)
+            .Select(batch => new JsonObject { ["seed"] = $"{seed}/{batch}", ["count"] = Math.Min(Batch, Cases - (batch * Batch)) });
+        var cases = oracle.Client.Pipeline("generate", requests).SelectMany(r => r.AsArray()).ToList();
+        Assert.Equal(Cases, cases.Count);
         var failures = new Failures();
         var coverage = new Coverage();
-        var done = 0;
-        for (var batch = 0; done < Cases; batch++)
+        for (var i = 0; i < cases.Count; i++)
         {
-            var count = Math.Min(Batch, Cases - done);
-            var cases = oracle.Client.Call("generate", new JsonObject { ["seed"] = $"{seed}/{batch}", ["count"] = count }).AsArray();
-            Assert.Equal(count, cases.Count);
-            foreach (var c in cases)
-            {
-                var description = c!["description"]!;
-                coverage.Add(description);
-                coverage.AddSigners(Strings(c["signers"]).Concat(Strings(c["innerSigners"])));
-                failures.Add(done++, $"{c["network"]} {c["xdr"]}", CheckJsCase(c));
-            }
+            var c = cases[i]!;
+            coverage.Add(c["description"]!);
+            coverage.AddSigners(Strings(c["signers"]).Concat(Strings(c["innerSigners"])));
+            failures.Add(i, $"{c["network"]} {c["xdr"]}", CheckJsCase(c));
         }
 
         failures.ThrowIfAny("JS SDK → C#", Cases);
