@@ -175,7 +175,7 @@ public sealed class DemoRunner
         var snapshotMin = ChannelTransactions.SnapshotMinTime(parameters, latest.Start, latest.Closing);
 
         // 7. Alice leaves.
-        _say.Step("Alice goes offline: from now on only the tower acts for her");
+        _say.Step("Alice goes offline: her wallet neither answers Bob nor watches the ledger; only the tower acts for her");
         group.Disconnect(DemoScript.Alice);
         _say.Detail($"her latest round is {latest.Round}: ratchet {aliceRatchet}");
         _say.Detail($"valid in ledger time [{DemoNarrator.Time(latest.Start)}, {DemoNarrator.Time(ratchetMax)}]; snapshots from {DemoNarrator.Time(snapshotMin)}");
@@ -186,6 +186,11 @@ public sealed class DemoRunner
         if (reacted)
         {
             await SettleAsync(network, ledger, tower, channel, parameters, latest, snapshotMin, ct).ConfigureAwait(false);
+        }
+
+        if (_options.Scenario == DemoScenario.Breach)
+        {
+            await BobCashesStaleSnapshotAsync(ledger, bobSink, ct).ConfigureAwait(false);
         }
 
         // Final: the ledger is the judge.
@@ -309,6 +314,16 @@ public sealed class DemoRunner
         var escrow = await EscrowSequenceAsync(ledger, parameters, ct).ConfigureAwait(false);
         Check(escrow == final, $"R's sequence is r_{latest.Round} + n = {final.Value}: every snapshot of round {latest.Round} executed",
             $"R's sequence is {escrow?.Value}, expected {final.Value}");
+    }
+
+    /// <summary>Bob's last hope: his stale round's snapshot, now that its minTime has passed. R has moved past it.</summary>
+    private async Task BobCashesStaleSnapshotAsync(ILedgerClient ledger, RecordingBundleSink bobSink, CancellationToken ct)
+    {
+        var stale = bobSink.Bundles.Last(b => b.Round == DemoScript.StaleRound);
+        _say.Step($"Bob tries to cash his round-{stale.Round} snapshot anyway (its minTime has passed)");
+        var attempt = await ledger.SubmitAsync(stale.Snapshots[DemoScript.Bob], ct).ConfigureAwait(false);
+        Check(!attempt.Success, $"refused by the network: {attempt.ResultCodesText} (R's sequence is past it for good)",
+            $"Bob's stale snapshot was accepted (tx {attempt.Hash})");
     }
 
     /// <summary>The tower's ratchet is on the ledger: R sits at r of Alice's latest round.</summary>

@@ -223,7 +223,10 @@ public sealed class TowerEvents
     };
 }
 
-/// <summary>Tower log lines: shown as they happen in verbose mode; warnings and errors always.</summary>
+/// <summary>
+/// Tower log lines as they happen: the responders' decisions (what they saw on the ledger and what
+/// they do about it) and warnings always, everything else at information level in verbose mode.
+/// </summary>
 internal sealed class NarratorLoggerProvider(DemoNarrator narrator, bool verbose) : ILoggerProvider
 {
     public ILogger CreateLogger(string categoryName) => new NarratorLogger(narrator, verbose, categoryName[(categoryName.LastIndexOf('.') + 1)..]);
@@ -236,7 +239,8 @@ internal sealed class NarratorLoggerProvider(DemoNarrator narrator, bool verbose
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning || (verbose && logLevel >= LogLevel.Information);
+        public bool IsEnabled(LogLevel logLevel) =>
+            logLevel >= LogLevel.Warning || (logLevel >= LogLevel.Information && (verbose || category == nameof(Tower.Responding.ChannelResponder)));
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
@@ -251,7 +255,7 @@ internal sealed class NarratorLoggerProvider(DemoNarrator narrator, bool verbose
                 text += " (" + exception.GetType().Name + ": " + exception.Message + ")";
             }
 
-            narrator.Tower($"[{category} {logLevel}] {text}");
+            narrator.Tower(logLevel >= LogLevel.Warning ? $"{category} {logLevel.ToString().ToUpperInvariant()}: {text}" : $"{category}: {text}");
         }
     }
 }
