@@ -114,7 +114,8 @@ public sealed class DemoRunner
             ? "Starting the tower: ingestion, ledger tailer and responders on the in-memory bus and store"
             : "Starting the tower: ingestion, ledger tailer and responders on RabbitMQ and Redis");
         var startAfter = (await ledger.GetLatestLedgerAsync(ct).ConfigureAwait(false)).Sequence;
-        await using var tower = await DemoTower.StartAsync(network, startAfter, towerFees, _options.Stack, _say, _options.Verbose, ct).ConfigureAwait(false);
+        await using var tower = await DemoTower.StartAsync(network, startAfter, towerFees, _options, _say, ct).ConfigureAwait(false);
+        _say.Detail($"roles         {_options.TowerRoles}");
         _say.Detail($"receipt key   {tower.ReceiptKey}");
         _say.Detail($"sealing key   {tower.SealingKey} (X25519; bundles are encrypted to it)");
         if (_options.Stack is not null)
@@ -190,7 +191,7 @@ public sealed class DemoRunner
 
         if (_options.Scenario == DemoScenario.Breach)
         {
-            await BobCashesStaleSnapshotAsync(ledger, bobSink, ct).ConfigureAwait(false);
+            await BobCashesStaleSnapshotsAsync(network, ledger, parameters, bobSink, ct).ConfigureAwait(false);
         }
 
         // Final: the ledger is the judge.
@@ -319,14 +320,28 @@ public sealed class DemoRunner
             $"R's sequence is {escrow?.Value}, expected {final.Value}");
     }
 
-    /// <summary>Bob's last hope: his stale round's snapshot, now that its minTime has passed. R has moved past it.</summary>
-    private async Task BobCashesStaleSnapshotAsync(ILedgerClient ledger, RecordingBundleSink bobSink, CancellationToken ct)
+    /// <summary>Bob's last hope: once their minTime has passed, he submits his stale round's snapshots in order.</summary>
+    private async Task BobCashesStaleSnapshotsAsync(StandaloneServer network, ILedgerClient ledger, ChannelParameters parameters, RecordingBundleSink bobSink, CancellationToken ct)
     {
         var stale = bobSink.Bundles.Last(b => b.Round == DemoScript.StaleRound);
-        _say.Step($"Bob tries to cash his round-{stale.Round} snapshot anyway (its minTime has passed)");
-        var attempt = await ledger.SubmitAsync(stale.Snapshots[DemoScript.Bob], ct).ConfigureAwait(false);
-        Check(!attempt.Success, $"refused by the network: {attempt.ResultCodesText} (R's sequence is past it for good)",
-            $"Bob's stale snapshot was accepted (tx {attempt.Hash})");
+        var minTime = ChannelTransactions.SnapshotMinTime(parameters, stale.RoundStart, closing: false);
+        _say.Step($"Bob tries to cash his round-{stale.Round} snapshots anyway (their minTime, {DemoNarrator.Time(minTime)}, has passed)");
+        await AdvanceToAsync(network, ledger, minTime, ct).ConfigureAwait(false);
+        var paid = new List<TransactionHash>();
+        foreach (var snapshot in stale.Snapshots)
+        {
+            var attempt = await ledger.SubmitAsync(snapshot, ct).ConfigureAwait(false);
+            if (!attempt.Success)
+            {
+                _say.Good($"refused by the network: {attempt.ResultCodesText}: R has moved past round {stale.Round} for good");
+                return;
+            }
+
+            paid.Add(attempt.Hash);
+        }
+
+        _failures.Add($"Bob's stale round {stale.Round} paid out ({string.Join(", ", paid)})");
+        _say.Bad($"Bob's stale round {stale.Round} paid out: {string.Join(", ", paid)}");
     }
 
     /// <summary>The tower's ratchet is on the ledger: R sits at r of Alice's latest round.</summary>
