@@ -132,10 +132,10 @@ public sealed class DemoRunner
         var identity = KeyPair.Random();
         await tower.RegisterSubscriptionAsync(subscription, identity.AccountId, _wall, _options.ReactionTimeout, ct).ConfigureAwait(false);
         _say.Detail($"subscription {subscription}, wallet identity {identity.AccountId}");
-        var aliceSink = new TowerUploadSink(tower.Bus, DemoTower.UploadQueue, subscription, identity, tower.SealingKey, tower.ReceiptKey, _say, "Alice");
+        var aliceTower = new TowerUploader(tower.Bus, DemoTower.UploadQueue, subscription, tower.ReceiptKey, _say, "Alice");
         // Bob keeps every round he signed, as any wallet could: that is what he will cheat with.
         var bobSink = new RecordingBundleSink();
-        IBundleSink[] sinks = [aliceSink, bobSink];
+        IBundleSink[] sinks = [aliceTower.Sink(tower.SealingKey, identity), bobSink];
 
         // 5. Opening.
         _say.Step($"Opening a channel: Alice deposits {DemoNarrator.Lumens(DemoScript.Deposits[0])}, Bob {DemoNarrator.Lumens(DemoScript.Deposits[1])}");
@@ -143,7 +143,7 @@ public sealed class DemoRunner
         var group = await LocalChannelGroup.OpenAsync(ledger, funder, participants, DemoScript.Timeouts, FeePerOperation,
             _ => new WalletStateStore(), i => sinks[i], ct).ConfigureAwait(false);
         var parameters = group.Parameters;
-        var channel = TowerUploadSink.TowerChannelId(parameters, DemoScript.Alice);
+        var channel = ChannelId.Derive(parameters.Network, parameters.Escrow, parameters.Participants[DemoScript.Alice].VersionAccount);
         _say.Detail($"escrow R      {parameters.Escrow} (2-of-2 of the ratchet keys), funded at sequence {parameters.FundedEscrowSequence.Value}");
         _say.Detail($"r_0           {parameters.InitialRatchetTarget.Value}; r_j = r_0 + {parameters.Count + 1}j");
         _say.Detail($"timeouts      D = {parameters.Timeouts.SynchronyDelay.TotalDays} day, TIMEOUT_CLAIM = {parameters.Timeouts.TimeoutClaim.TotalDays} days, TIMEOUT_CLAIM_DELAY = {parameters.Timeouts.TimeoutClaimDelay.TotalDays} day");
@@ -167,7 +167,7 @@ public sealed class DemoRunner
         }
 
         var latest = group[DemoScript.Alice]!.State.Latest!;
-        var acknowledged = aliceSink.AcknowledgedRounds();
+        var acknowledged = aliceTower.AcknowledgedRounds();
         Check(acknowledged.SequenceEqual(Enumerable.Range(0, (int)latest.Round + 1).Select(r => (ulong)r)),
             $"the tower holds every round of Alice's, each with a verified receipt: rounds {string.Join(", ", acknowledged)}",
             $"the tower acknowledged rounds {string.Join(", ", acknowledged)} of Alice's 0..{latest.Round}");
