@@ -50,6 +50,14 @@ public sealed class InMemoryChannelStore : IChannelStore
         lock (_gate)
         {
             var id = metadata.ChannelId;
+            // Quota first, as the Redis store does (it must reserve before its compare-and-set).
+            var usage = _usage.GetValueOrDefault(subscription.Id) ?? [];
+            var others = usage.Where(e => e.Key != id).ToList();
+            var isNew = !usage.ContainsKey(id);
+            if ((isNew && others.Count + 1 > subscription.MaxChannels) || others.Sum(e => e.Value) + sealedBundle.Length > subscription.MaxBytes)
+            {
+                return Task.FromResult(new StoreResult(StoreOutcome.QuotaExceeded, null, null));
+            }
             if (_channels.TryGetValue(id, out var current))
             {
                 if (current.Metadata.SubscriptionId != metadata.SubscriptionId)
@@ -65,13 +73,8 @@ public sealed class InMemoryChannelStore : IChannelStore
                     return Task.FromResult(new StoreResult(StoreOutcome.Unchanged, current.Receipt, current.Metadata.Round));
                 }
             }
-            var usage = _usage.TryGetValue(subscription.Id, out var u) ? u : _usage[subscription.Id] = [];
-            var others = usage.Where(e => e.Key != id).ToList();
-            if (others.Count + 1 > subscription.MaxChannels || others.Sum(e => e.Value) + sealedBundle.Length > subscription.MaxBytes)
-            {
-                return Task.FromResult(new StoreResult(StoreOutcome.QuotaExceeded, null, null));
-            }
             usage[id] = sealedBundle.Length;
+            _usage[subscription.Id] = usage;
             _channels[id] = new StoredChannel(metadata, receipt, sealedBundle.ToArray());
             var oldAccounts = current?.Metadata.WatchedAccounts.Select(WatchedAccountKey.Of).ToImmutableArray() ?? [];
             var newAccounts = metadata.WatchedAccounts.Select(WatchedAccountKey.Of).ToImmutableArray();
