@@ -15,6 +15,7 @@ public static class CliApp
         root.Add(TxCommands.Create());
         root.Add(KeysCommands.Create());
         root.Add(StandaloneCommand.Create());
+        root.Add(ChannelCommands.Create());
         root.Add(DemoCommand.Create());
         return root;
     }

@@ -129,13 +129,8 @@ public sealed class EnvelopeVectorTests
 
     private static void AssertSignedBy(ImmutableArray<DecoratedSignature> signatures, TransactionHash hash, JsonNode? signers)
     {
-        var keys = signers!.AsArray().Select(s => AccountId.Parse((string)s!)).ToList();
-        Assert.Equal(keys.Count, signatures.Length);
-        for (var i = 0; i < keys.Count; i++)
-        {
-            Assert.Equal(keys[i].Hint, signatures[i].Hint);
-            Assert.True(KeyPair.Verify(keys[i], hash.Bytes, signatures[i].SignatureSpan), $"signature {i} by {keys[i]} does not verify");
-        }
+        var problems = SignatureCheck.Verify("signatures", signatures, hash, signers).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
     private static JsonNode Find(string name) => All.Single(v => (string)v!["name"]! == name)!;

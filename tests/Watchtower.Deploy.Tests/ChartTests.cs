@@ -303,9 +303,17 @@ public sealed class ChartTests
     [Fact]
     public void PrometheusRule_HasTheRequiredAlertsOverExportedMetrics()
     {
-        var rules = ((YamlSequenceNode)YamlTree.At(ChartFixture.EnabledResource("prometheusrule.yaml"), "spec.groups")!).Children
+        var ruleNodes = ((YamlSequenceNode)YamlTree.At(ChartFixture.EnabledResource("prometheusrule.yaml"), "spec.groups")!).Children
             .SelectMany(g => ((YamlSequenceNode)YamlTree.At(g, "rules")!).Children)
-            .ToDictionary(r => YamlTree.ScalarAt(r, "alert")!, r => YamlTree.ScalarAt(r, "expr")!);
+            .ToList();
+        Assert.All(ruleNodes, r =>
+        {
+            Assert.Contains(YamlTree.ScalarAt(r, "labels.severity"), new[] { "warning", "critical" });
+            Assert.False(string.IsNullOrWhiteSpace(YamlTree.ScalarAt(r, "annotations.summary")));
+            Assert.False(string.IsNullOrWhiteSpace(YamlTree.ScalarAt(r, "annotations.description")));
+            Assert.Matches("^[0-9]+[smh]$", YamlTree.ScalarAt(r, "for"));
+        });
+        var rules = ruleNodes.ToDictionary(r => YamlTree.ScalarAt(r, "alert")!, r => YamlTree.ScalarAt(r, "expr")!);
 
         Assert.Contains("watchtower_ledger_lag_seconds", rules["WatchtowerLedgerLag"], StringComparison.Ordinal);
         Assert.Contains("sum(watchtower_tailer_leader{", rules["WatchtowerNoActiveTailer"], StringComparison.Ordinal);

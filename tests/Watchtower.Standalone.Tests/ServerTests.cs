@@ -88,6 +88,21 @@ public sealed class ServerTests
     }
 
     [Fact]
+    public async Task CorruptStateFile_IsATypedError()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"standalone-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, "{ not json");
+        try
+        {
+            await Assert.ThrowsAsync<InvalidDataException>(() => StandaloneServer.StartAsync(OnDemand with { StatePath = path }, TimeProvider.System, CancellationToken.None));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task Horizon_Errors_AreProblemJson()
     {
         await using var server = await StandaloneServer.StartAsync(OnDemand, TimeProvider.System, CancellationToken.None);

@@ -2,8 +2,9 @@
 // The canonical JSON description of a transaction envelope, as the official SDK understands it.
 // It has exactly the shape `watchtower tx decode` prints (see README.md here), so the .NET suite
 // can compare the two field by field.
+const crypto = require('crypto');
 const {
-  xdr, Transaction, FeeBumpTransaction, TransactionBuilder, SignerKey, Keypair,
+  xdr, Transaction, FeeBumpTransaction, TransactionBuilder, SignerKey, Keypair, StrKey,
 } = require('@stellar/stellar-base');
 
 const OPERATION_TYPES = {
@@ -145,14 +146,42 @@ function describeSignatures(signatures) {
   }));
 }
 
-// For each signature: which of the candidate G-addresses it is a valid ed25519 signature of over
-// `hash` with a matching hint, or null.
+// A predicate for signatures by one candidate signer, given as a StrKey: G (ed25519 over the
+// hash), X (hash-x: the signature is a preimage of the hash) or P (ed25519 over the signed
+// payload, with the payload-adjusted hint the SDK's signPayloadDecorated gives).
+function matcher(candidate) {
+  switch (candidate[0]) {
+    case 'G': {
+      const kp = Keypair.fromPublicKey(candidate);
+      return (hash, hint, sig) => kp.signatureHint().equals(hint) && kp.verify(hash, sig);
+    }
+    case 'X': {
+      const image = StrKey.decodeSha256Hash(candidate);
+      return (hash, hint, sig) => image.subarray(28).equals(hint)
+        && crypto.createHash('sha256').update(sig).digest().equals(image);
+    }
+    case 'P': {
+      const sp = xdr.SignerKeyEd25519SignedPayload.fromXDR(StrKey.decodeSignedPayload(candidate));
+      const kp = Keypair.fromPublicKey(StrKey.encodeEd25519PublicKey(sp.ed25519()));
+      const payload = sp.payload();
+      // As the SDK's signPayloadDecorated: key hint XOR the payload's last 4 bytes, zero-padded.
+      const tail = Buffer.concat([payload.subarray(-4), Buffer.alloc(4)]).subarray(0, 4);
+      const expected = kp.signatureHint().map((b, i) => b ^ tail[i]);
+      return (hash, hint, sig) => expected.equals(hint) && kp.verify(payload, sig);
+    }
+    default:
+      throw new Error(`unsupported signer ${candidate}`);
+  }
+}
+
+// For each signature: which candidate signer (a StrKey) it is valid for, or null.
 function checkSignatures(hash, signatures, candidates) {
-  const keys = (candidates || []).map((g) => Keypair.fromPublicKey(g));
+  const matchers = (candidates || []).map((c) => [c, matcher(c)]);
   return signatures.map((s) => {
     const hint = Buffer.from(s.hint());
-    const match = keys.find((k) => k.signatureHint().equals(hint) && k.verify(hash, s.signature()));
-    return match ? match.publicKey() : null;
+    const sig = Buffer.from(s.signature());
+    const found = matchers.find(([, m]) => m(hash, hint, sig));
+    return found ? found[0] : null;
   });
 }
 

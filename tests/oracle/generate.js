@@ -7,6 +7,7 @@ const {
   xdr, Account, Asset, Keypair, Memo, MuxedAccount, Operation, SignerKey, StrKey, Transaction,
   TransactionBuilder,
 } = require('@stellar/stellar-base');
+const crypto = require('crypto');
 const { Rng } = require('./rng');
 const { describeTx } = require('./describe');
 
@@ -234,12 +235,25 @@ class Generator {
     ), networkPassphrase);
   }
 
+  // Signs with `count` ed25519 keys and now and then a hash-x preimage or a signed-payload
+  // signature; returns each signature's signer as a StrKey (G, X or P), in order.
   signWith(tx, count) {
     const signers = [];
     for (let i = 0; i < count; i++) {
       const k = this.key();
       tx.sign(k);
       signers.push(k.publicKey());
+    }
+    if (this.rng.chance(0.1)) {
+      const preimage = this.rng.bytes(this.rng.range(1, 64));
+      tx.signHashX(preimage);
+      signers.push(StrKey.encodeSha256Hash(crypto.createHash('sha256').update(preimage).digest()));
+    }
+    if (this.rng.chance(0.1)) {
+      const k = this.key();
+      const payload = this.rng.bytes(this.rng.range(1, 64));
+      tx.addDecoratedSignature(k.signPayloadDecorated(payload));
+      signers.push(StrKey.encodeSignedPayload(new xdr.SignerKeyEd25519SignedPayload({ ed25519: k.rawPublicKey(), payload }).toXDR()));
     }
     return signers;
   }

@@ -51,4 +51,4 @@ rl.on('line', (line) => {
   }
   process.stdout.write(`${JSON.stringify(answer)}\n`);
 });
-rl.on('close', () => process.exit(0));
+// When stdin closes, node exits by itself once the pending answers are written.

@@ -43,7 +43,19 @@ public static class StandaloneCommand
                 return 2;
             }
 
-            await using var server = await StandaloneServer.StartAsync(configured, TimeProvider.System, ct).ConfigureAwait(false);
+            StandaloneServer server;
+            try
+            {
+                server = await StandaloneServer.StartAsync(configured, TimeProvider.System, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                // A bad or unreadable state file, or a port in use: say so without a stack trace.
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"cannot start the standalone network: {e.Message}").ConfigureAwait(false);
+                return 1;
+            }
+
+            await using var running = server;
             await output.WriteLineAsync($"horizon:    {server.HorizonUri}").ConfigureAwait(false);
             await output.WriteLineAsync($"rpc:        {server.RpcUri}").ConfigureAwait(false);
             await output.WriteLineAsync($"friendbot:  {server.HorizonUri}friendbot?addr=G...").ConfigureAwait(false);

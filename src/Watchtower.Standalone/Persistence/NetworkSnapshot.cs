@@ -30,8 +30,17 @@ internal sealed record NetworkSnapshot(
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
 
-    public static NetworkSnapshot FromJson(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize<NetworkSnapshot>(json, Json) ?? throw new InvalidDataException("empty state file");
+    public static NetworkSnapshot FromJson(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<NetworkSnapshot>(json, Json) ?? throw new InvalidDataException("empty state file");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"not a standalone network state file: {e.Message}", e);
+        }
+    }
 
     public void RestoreInto(StandaloneNetwork network)
     {

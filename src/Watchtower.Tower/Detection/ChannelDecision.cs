@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Watchtower.Contracts.Protocol;
 using Watchtower.Stellar;
 
 namespace Watchtower.Tower.Detection;
@@ -10,7 +11,7 @@ namespace Watchtower.Tower.Detection;
 /// <param name="RatchetMaxTime">maxTime(v_max) = M_j + TIMEOUT_CLAIM (unix seconds).</param>
 /// <param name="SnapshotMinTime">minTime(T_max) (unix seconds).</param>
 /// <param name="ClaimDelay">D.</param>
-public sealed record WatchedRound(
+public sealed record ProtectedRound(
     ulong Round,
     SequenceNumber RatchetTarget,
     int Participants,
@@ -88,84 +89,60 @@ public sealed record Decision(ChannelSituation Situation, ImmutableArray<Respond
 }
 
 /// <summary>
-/// The spec's monitor and timeout rules as one pure function (DESIGN.md, "What the tower does").
-/// It reads only R's sequence and ledger time, so it gives the same answer however often and for
-/// whatever reason it is asked: replays, duplicate triggers and crashes between a submission and
-/// its record all converge.
+/// The tower's reading of the spec's monitor and timeout rules. The rule itself is the one the
+/// wallets use (<see cref="MonitorRule"/> in Watchtower.Contracts); this adapter feeds it what a
+/// bundle tells the tower and turns its answer into the tower's actions (follow-ups by ledger
+/// time, the deadline watch, forgetting, alerts). Pure: it reads only R's sequence and ledger
+/// time, so replays, duplicate triggers and crashes between a submission and its record converge.
 /// </summary>
 public static class ChannelDecision
 {
-    public static Decision Decide(WatchedRound round, Observation seen, TimeSpan safetyMargin)
+    public static Decision Decide(ProtectedRound round, Observation seen, TimeSpan safetyMargin)
     {
         ArgumentNullException.ThrowIfNull(round);
         ArgumentNullException.ThrowIfNull(seen);
-        var now = seen.LedgerCloseTime;
+        var now = DateTimeOffset.FromUnixTimeSeconds((long)seen.LedgerCloseTime);
 
-        if (seen.EscrowSequence is not { } q)
+        // The bundle does not carry R's funded sequence, but it is strictly below r_0 and nothing
+        // but a ratchet lifts R to r_0 or above: any R below r_0 is the untouched channel.
+        var r0 = round.InitialRatchetTarget;
+        var baseSequence = seen.EscrowSequence is { } q && q < r0 ? q : r0 - 1;
+        var input = new MonitorInput(
+            baseSequence,
+            new WatchedRound(round.RatchetTarget, round.Participants,
+                round.RatchetMaxTime == 0 ? DateTimeOffset.MaxValue : DateTimeOffset.FromUnixTimeSeconds((long)round.RatchetMaxTime),
+                DateTimeOffset.FromUnixTimeSeconds((long)round.SnapshotMinTime)),
+            Pending: null,
+            round.ClaimDelay + safetyMargin);
+        var d = MonitorRule.Decide(input, seen.EscrowSequence, now);
+
+        var expired = round.RatchetMaxTime != 0 && seen.LedgerCloseTime > round.RatchetMaxTime;
+        return d.Case switch
         {
-            return new Decision(ChannelSituation.Settled, [new Forget()]);
-        }
-
-        var r = round.RatchetTarget;
-        if (q > round.FinalSequence)
-        {
-            return new Decision(ChannelSituation.Corrupted, [new ReportCorrupted(), new Forget()]);
-        }
-
-        if (q == round.FinalSequence)
-        {
-            return new Decision(ChannelSituation.Settled, [new Forget()]);
-        }
-
-        if (q > r)
-        {
-            var applied = checked((int)(q - r));
-            return new Decision(ChannelSituation.SnapshotsPartlyApplied, [new StopDeadlineWatch(), SnapshotsAt(round, now, applied)]);
-        }
-
-        if (q == r)
-        {
-            return new Decision(ChannelSituation.LatestRatchet, [new StopDeadlineWatch(), SnapshotsAt(round, now, 0)]);
-        }
-
-        var stale = q >= round.InitialRatchetTarget;
-        if (!stale && !DeadlineReached(round, now, safetyMargin))
-        {
-            return new Decision(ChannelSituation.Untouched, []);
-        }
-
-        var situation = stale ? ChannelSituation.StaleRatchet : ChannelSituation.Untouched;
-        if (round.RatchetMaxTime != 0 && now > round.RatchetMaxTime)
-        {
-            return new Decision(situation, [new ReportDeadlineMissed()]);
-        }
-
-        return new Decision(situation, [
-            new SubmitRatchet(stale ? RatchetReason.Breach : RatchetReason.Deadline),
-            new ScheduleFollowUp(round.SnapshotMinTime),
-        ]);
+            MonitorCase.Settled => new Decision(ChannelSituation.Settled, [new Forget()]),
+            MonitorCase.Corrupted => new Decision(ChannelSituation.Corrupted, [new ReportCorrupted(), new Forget()]),
+            MonitorCase.RatchetExpired => new Decision(ChannelSituation.StaleRatchet, [new ReportDeadlineMissed()]),
+            MonitorCase.Idle => new Decision(ChannelSituation.Untouched, []),
+            MonitorCase.Timeout when expired => new Decision(ChannelSituation.Untouched, [new ReportDeadlineMissed()]),
+            MonitorCase.Timeout => new Decision(ChannelSituation.Untouched,
+                [new SubmitRatchet(RatchetReason.Deadline), new ScheduleFollowUp(round.SnapshotMinTime)]),
+            MonitorCase.StaleRatchet => new Decision(ChannelSituation.StaleRatchet,
+                [new SubmitRatchet(RatchetReason.Breach), new ScheduleFollowUp(round.SnapshotMinTime)]),
+            MonitorCase.LatestRatchet or MonitorCase.PartiallyApplied => new Decision(
+                d.Case == MonitorCase.LatestRatchet ? ChannelSituation.LatestRatchet : ChannelSituation.SnapshotsPartlyApplied,
+                [new StopDeadlineWatch(), d.Action == MonitorAction.SubmitLatestSnapshots
+                    ? new SubmitSnapshots(d.FirstSnapshot)
+                    : new ScheduleFollowUp((ulong)d.NotBefore!.Value.ToUnixTimeSeconds())]),
+            // Pending-round cases need a round the wallet did not hand over; the tower holds only the latest.
+            _ => new Decision(ChannelSituation.Corrupted, [new ReportCorrupted(), new Forget()]),
+        };
     }
 
-    /// <summary>The timeout rule: maxTime(v_max) − ledger time ≤ D (+ the operator's safety margin).</summary>
-    public static bool DeadlineReached(WatchedRound round, ulong ledgerCloseTime, TimeSpan safetyMargin)
-    {
-        ArgumentNullException.ThrowIfNull(round);
-        if (round.RatchetMaxTime == 0)
-        {
-            return false;
-        }
-        var window = (ulong)(round.ClaimDelay + safetyMargin).TotalSeconds;
-        return ledgerCloseTime + window >= round.RatchetMaxTime;
-    }
-
-    /// <summary>When the deadline watch must fire for this round (unix seconds of ledger time).</summary>
-    public static ulong DeadlineAt(WatchedRound round, TimeSpan safetyMargin)
+    /// <summary>When the deadline watch must fire for this round (unix seconds of ledger time): maxTime(v_max) − D − margin.</summary>
+    public static ulong DeadlineAt(ProtectedRound round, TimeSpan safetyMargin)
     {
         ArgumentNullException.ThrowIfNull(round);
         var window = (ulong)(round.ClaimDelay + safetyMargin).TotalSeconds;
         return round.RatchetMaxTime > window ? round.RatchetMaxTime - window : 0;
     }
-
-    private static ResponderAction SnapshotsAt(WatchedRound round, ulong now, int from) =>
-        now >= round.SnapshotMinTime ? new SubmitSnapshots(from) : new ScheduleFollowUp(round.SnapshotMinTime);
 }

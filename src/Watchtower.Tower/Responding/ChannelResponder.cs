@@ -70,7 +70,7 @@ public sealed class ChannelResponder(
         }
     }
 
-    private sealed record Context(TriggerChannel Trigger, Bundle Bundle, WatchedRound Round, IChannelEvents Events);
+    private sealed record Context(TriggerChannel Trigger, Bundle Bundle, ProtectedRound Round, IChannelEvents Events);
 
     /// <summary>Carries out the actions; true when the ledger changed under them and must be read again.</summary>
     private async Task<bool> ExecuteAsync(Context c, Decision decision, SequenceNumber? observed, CancellationToken ct)
@@ -194,10 +194,10 @@ public sealed class ChannelResponder(
         await store.ScheduleFollowUpAsync(id, closeTime, ct).ConfigureAwait(false);
     }
 
-    public static WatchedRound Watched(Bundle bundle)
+    public static ProtectedRound Watched(Bundle bundle)
     {
         ArgumentNullException.ThrowIfNull(bundle);
-        return new WatchedRound(bundle.Round, bundle.RatchetTarget, bundle.Participants,
+        return new ProtectedRound(bundle.Round, bundle.RatchetTarget, bundle.Participants,
             bundle.RatchetTimeBounds.MaxTime, bundle.SnapshotMinTime, bundle.ClaimDelay);
     }
 }

@@ -94,34 +94,66 @@ public sealed class OracleClient : IDisposable
     }
 
     /// <summary>Sends one request and returns its result; an oracle-level error throws.</summary>
-    public JsonNode Call(string method, JsonObject parameters)
+    public JsonNode Call(string method, JsonObject parameters) => Pipeline(method, [parameters]).Single();
+
+    /// <summary>
+    /// Sends a stream of requests one ahead of the answers: while node works on request i, the
+    /// caller's enumeration produces request i + 1 (e.g. builds and signs the next batch).
+    /// </summary>
+    public IReadOnlyList<JsonNode> Pipeline(string method, IEnumerable<JsonObject> requests)
     {
         lock (_gate)
         {
-            var id = ++_nextId;
-            var request = new JsonObject { ["id"] = id, ["method"] = method, ["params"] = parameters };
-            _process.StandardInput.WriteLine(request.ToJsonString());
-            _process.StandardInput.Flush();
-            var read = _process.StandardOutput.ReadLineAsync();
-            if (!read.Wait(CallTimeout))
+            var results = new List<JsonNode>();
+            var pending = new Queue<int>();
+            foreach (var parameters in requests)
             {
-                throw new TimeoutException($"the oracle did not answer {method} within {CallTimeout}. stderr:\n{Stderr()}");
+                pending.Enqueue(Send(method, parameters));
+                if (pending.Count > 1)
+                {
+                    results.Add(Receive(method, pending.Dequeue()));
+                }
             }
 
-            var line = read.Result ?? throw new InvalidOperationException($"the oracle exited. stderr:\n{Stderr()}");
-            var answer = JsonNode.Parse(line)?.AsObject() ?? throw new InvalidOperationException("empty oracle answer");
-            if ((int?)answer["id"] != id)
+            while (pending.Count > 0)
             {
-                throw new InvalidOperationException($"oracle answer id {answer["id"]}, expected {id}");
+                results.Add(Receive(method, pending.Dequeue()));
             }
 
-            if (answer["error"] is { } error)
-            {
-                throw new InvalidOperationException($"oracle {method} failed: {error}");
-            }
-
-            return answer["result"] ?? throw new InvalidOperationException("oracle answer without result");
+            return results;
         }
+    }
+
+    private int Send(string method, JsonObject parameters)
+    {
+        var id = ++_nextId;
+        var request = new JsonObject { ["id"] = id, ["method"] = method, ["params"] = parameters };
+        _process.StandardInput.WriteLine(request.ToJsonString());
+        _process.StandardInput.Flush();
+        return id;
+    }
+
+    private JsonNode Receive(string method, int id)
+    {
+        var read = _process.StandardOutput.ReadLineAsync();
+        if (!read.Wait(CallTimeout))
+        {
+            throw new TimeoutException($"the oracle did not answer {method} within {CallTimeout}. stderr:\n{Stderr()}");
+        }
+
+        var line = read.Result ?? throw new InvalidOperationException($"the oracle exited. stderr:\n{Stderr()}");
+        var answer = JsonNode.Parse(line)?.AsObject() ?? throw new InvalidOperationException("empty oracle answer");
+        if ((int?)answer["id"] != id)
+        {
+            throw new InvalidOperationException($"oracle answer id {answer["id"]}, expected {id}");
+        }
+
+        if (answer["error"] is { } error)
+        {
+            throw new InvalidOperationException($"oracle {method} failed: {error}");
+        }
+
+        return answer["result"] ?? throw new InvalidOperationException("oracle answer without result");
     }
 
     private string Stderr()

@@ -21,7 +21,7 @@ public sealed class Coverage
         "memo:MEMO_NONE", "memo:MEMO_TEXT", "memo:MEMO_ID", "memo:MEMO_HASH", "memo:MEMO_RETURN",
         "muxed:source", "muxed:opSource", "muxed:destination", "muxed:feeSource",
         "asset:native", "asset:alphanum4", "asset:alphanum12",
-        "signatures:0", "signatures:2+",
+        "signatures:0", "signatures:2+", "signer:G", "signer:X", "signer:P",
     ];
 
     private readonly HashSet<string> _seen = [];
@@ -80,6 +80,15 @@ public sealed class Coverage
         foreach (var op in description["operations"]!.AsArray())
         {
             AddOperation(op!);
+        }
+    }
+
+    /// <summary>Signers as StrKeys: G (ed25519), X (hash-x preimage), P (signed payload).</summary>
+    public void AddSigners(IEnumerable<string> signers)
+    {
+        foreach (var s in signers)
+        {
+            _seen.Add($"signer:{s[0]}");
         }
     }
 

@@ -4,12 +4,15 @@ using Watchtower.Stellar;
 
 namespace Watchtower.Conformance.Tests.Support;
 
-/// <summary>One randomly built envelope with the network it is signed for and who signed it.</summary>
+/// <summary>
+/// One randomly built envelope with the network it is signed for and, per signature in order,
+/// its signer as a StrKey (G ed25519, X hash-x preimage, P signed payload).
+/// </summary>
 public sealed record BuiltEnvelope(
     Network Network,
     TransactionEnvelope Envelope,
-    ImmutableArray<AccountId> Signers,
-    ImmutableArray<AccountId> InnerSigners);
+    ImmutableArray<string> Signers,
+    ImmutableArray<string> InnerSigners);
 
 /// <summary>
 /// Random envelopes built with our own API (TransactionBuilder where it fits, constructors
@@ -54,14 +57,30 @@ public sealed class RandomEnvelopes
         return new BuiltEnvelope(network, signedBump, signers, innerSigners);
     }
 
-    private (TransactionEnvelope, ImmutableArray<AccountId>) SignWith(TransactionEnvelope envelope, Network network, int count)
+    // Ed25519 signatures over the hash, and now and then a hash-x preimage or a signed-payload signature.
+    private (TransactionEnvelope, ImmutableArray<string>) SignWith(TransactionEnvelope envelope, Network network, int count)
     {
-        var signers = ImmutableArray.CreateBuilder<AccountId>();
+        var signers = ImmutableArray.CreateBuilder<string>();
         for (var i = 0; i < count; i++)
         {
             var key = Pick(_keys);
             envelope = envelope.Sign(network, key);
-            signers.Add(key.AccountId);
+            signers.Add(key.AccountId.ToString());
+        }
+
+        if (Chance(0.1))
+        {
+            var preimage = Bytes(_r.Next(1, 65));
+            envelope = envelope.AddSignature(DecoratedSignature.ForHashX(preimage));
+            signers.Add(new HashXSignerKey(Hash256.Sha256(preimage)).ToString());
+        }
+
+        if (Chance(0.1))
+        {
+            var key = Pick(_keys);
+            var payload = Bytes(_r.Next(1, 65));
+            envelope = envelope.AddSignature(key.SignPayloadDecorated(payload));
+            signers.Add(new SignedPayloadSignerKey(key.AccountId, payload).ToString());
         }
 
         return (envelope, signers.ToImmutable());

@@ -12,7 +12,7 @@ public class ChannelDecisionTests
     private const ulong MinTime = 1_500_000;
     private static readonly TimeSpan D = TimeSpan.FromSeconds(1000);
     private static readonly TimeSpan Margin = TimeSpan.FromSeconds(100);
-    private static readonly WatchedRound Round = new(3, new SequenceNumber(1009), 2, MaxTime, MinTime, D);
+    private static readonly ProtectedRound Round = new(3, new SequenceNumber(1009), 2, MaxTime, MinTime, D);
 
     private static Decision Decide(long? escrow, ulong now) =>
         ChannelDecision.Decide(Round, new Observation(escrow is { } q ? new SequenceNumber(q) : null, now), Margin);
