@@ -21,6 +21,10 @@ public sealed class HorizonOracleTests
         Assert.Equal("tx_bad_auth", (string)o["badAuth"]!["transaction"]!);
         Assert.Equal("tx_too_early", (string)o["tooEarly"]!["transaction"]!);
         Assert.Equal("tx_insufficient_fee", (string)o["insufficientFee"]!["transaction"]!);
+        Assert.Equal("tx_too_late", (string)o["tooLate"]!["transaction"]!);
+        Assert.Equal("tx_bad_auth_extra", (string)o["badAuthExtra"]!["transaction"]!);
+        Assert.Equal("op_underfunded", (string)o["underfunded"]!["operations"]![0]!);
+        Assert.Equal("tx_insufficient_balance", (string)o["insufficientBalance"]!["transaction"]!);
         Assert.True((bool)o["feeBump"]!["successful"]!);
         Assert.Equal((string)o["feeBump"]!["expectedInner"]!, (string)o["feeBump"]!["innerHash"]!);
         Assert.True((bool)o["feeBump"]!["foundByInnerHash"]!);

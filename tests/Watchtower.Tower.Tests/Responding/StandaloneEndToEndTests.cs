@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Watchtower.Contracts;
+using Watchtower.Ledger;
 using Watchtower.Stellar;
 using Watchtower.Tower.Storage;
 using Watchtower.Tower.Tests.Support;
@@ -14,13 +15,13 @@ namespace Watchtower.Tower.Tests.Responding;
 /// </summary>
 public sealed class StandaloneEndToEndTests
 {
-    private static async Task<StandaloneTower> ChannelWithTowerAsync()
+    private static async Task<StandaloneTower> ChannelWithTowerAsync(LedgerApiKind kind = LedgerApiKind.Horizon)
     {
         // Round 0: Alice 250 / Bob 750. Round 1 (Bob pays Alice 250): 500 / 500.
         var rig = await OpenAsync(250, 750);
         Assert.Null(await rig.Group.PayAsync(Bob, Alice, Stroops.FromLumens(250), default));
         using var sealing = TowerSealingKey.Generate();
-        await rig.StartTowerAsync(KeyPair.Random(), sealing.ExportPrivateKey());
+        await rig.StartTowerAsync(KeyPair.Random(), sealing.ExportPrivateKey(), kind);
         await rig.UploadLatestAsync(Alice, sealing.PublicKey);
         rig.Group.Disconnect(Alice);
         return rig;
@@ -55,10 +56,12 @@ public sealed class StandaloneEndToEndTests
         Assert.Equal(rig.Expected(Bob, 750, 500), await rig.WalletBalanceAsync(Bob));
     }
 
-    [Fact]
-    public async Task StaleRatchet_WhileTheWalletIsOffline_IsCountered_AndTheWalletGetsItsLatestBalance()
+    [Theory]
+    [InlineData(LedgerApiKind.Horizon)]
+    [InlineData(LedgerApiKind.Rpc)]
+    public async Task StaleRatchet_WhileTheWalletIsOffline_IsCountered_AndTheWalletGetsItsLatestBalance(LedgerApiKind kind)
     {
-        await using var rig = await ChannelWithTowerAsync();
+        await using var rig = await ChannelWithTowerAsync(kind);
 
         var stale = await rig.Ledger.SubmitAsync(rig.Sinks[Bob].Bundles.First(b => b.Round == 0).Ratchet, default);
         Assert.True(stale.Success, stale.ResultCodesText);

@@ -84,6 +84,37 @@ function waitFor(pred, ms, describe) {
   out.insufficientFee = await expectFailure(tx);
   account = await server.loadAccount(alice.publicKey());
 
+  tx = new TransactionBuilder(account, { ...opts, timebounds: { minTime: 0, maxTime: 1000 } })
+    .addOperation(Operation.bumpSequence({ bumpTo: '0' })).build();
+  tx.sign(alice);
+  out.tooLate = await expectFailure(tx);
+  account = await server.loadAccount(alice.publicKey());
+
+  tx = new TransactionBuilder(account, opts).addOperation(Operation.bumpSequence({ bumpTo: '0' })).setTimeout(0).build();
+  tx.sign(alice);
+  tx.sign(Keypair.random());
+  out.badAuthExtra = await expectFailure(tx);
+  account = await server.loadAccount(alice.publicKey());
+
+  tx = new TransactionBuilder(account, opts)
+    .addOperation(Operation.payment({ destination: bob.publicKey(), asset: Asset.native(), amount: '20000' }))
+    .setTimeout(0).build();
+  tx.sign(alice);
+  out.underfunded = await expectFailure(tx);
+  account = await server.loadAccount(alice.publicKey());
+
+  const poor = Keypair.random();
+  tx = new TransactionBuilder(account, opts)
+    .addOperation(Operation.createAccount({ destination: poor.publicKey(), startingBalance: '1' }))
+    .setTimeout(0).build();
+  tx.sign(alice);
+  await server.submitTransaction(tx);
+  tx = new TransactionBuilder(await server.loadAccount(poor.publicKey()), opts)
+    .addOperation(Operation.bumpSequence({ bumpTo: '0' })).setTimeout(0).build();
+  tx.sign(poor);
+  out.insufficientBalance = await expectFailure(tx);
+  account = await server.loadAccount(alice.publicKey());
+
   const inner = new TransactionBuilder(account, opts).addOperation(Operation.bumpSequence({ bumpTo: '0' })).setTimeout(0).build();
   inner.sign(alice);
   const bump = TransactionBuilder.buildFeeBumpTransaction(bob, '300', inner, passphrase);
@@ -115,7 +146,7 @@ function waitFor(pred, ms, describe) {
   const fees = await server.feeStats();
   out.feeStats = { lastBase: fees.last_ledger_base_fee, p50: fees.fee_charged.p50 };
 
-  await waitFor(() => txs.length >= 3 && ledgers.length >= 3, 5000, () => `${txs.length} txs, ${ledgers.length} ledgers`);
+  await waitFor(() => txs.length >= 5 && ledgers.length >= 5, 5000, () => `${txs.length} txs, ${ledgers.length} ledgers`);
   stopLedgers();
   stopTxs();
   out.streamed = { ledgers, txs };
