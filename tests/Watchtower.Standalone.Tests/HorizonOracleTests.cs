@@ -32,6 +32,9 @@ public sealed class HorizonOracleTests
         Assert.Equal("100", (string)o["feeStats"]!["lastBase"]!);
         Assert.Equal("100", (string)o["feeStats"]!["p50"]!);
         Assert.True((bool)o["defaultExcludesFailed"]!);
+        Assert.Equal("MQ==", (string)o["data"]!["attr"]!);
+        Assert.Equal("MQ==", (string)o["data"]!["fetched"]!);
+        Assert.Equal("AccountRequiresMemoError", (string)o["memoRequired"]!);
         Assert.Equal(2, o["paging"]!["first"]!.AsArray().Count);
         Assert.NotEmpty(o["paging"]!["next"]!.AsArray());
         Assert.Contains((string)o["create"]!["hash"]!, o["streamed"]!["txs"]!.AsArray().Select(n => (string)n!));

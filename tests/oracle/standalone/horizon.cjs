@@ -136,6 +136,22 @@ function waitFor(pred, ms, describe) {
     out.missingAccount = e.response ? e.response.status : e.name;
   }
 
+  tx = new TransactionBuilder(account, opts).addOperation(Operation.manageData({ name: 'config.memo_required', value: '1' })).setTimeout(0).build();
+  tx.sign(alice);
+  await server.submitTransaction(tx);
+  account = await server.loadAccount(alice.publicKey());
+  out.data = { attr: account.data_attr['config.memo_required'], fetched: (await account.data({ key: 'config.memo_required' })).value };
+  // SEP-29: the SDK refuses to pay an account that requires a memo, reading its data entry first.
+  tx = new TransactionBuilder(await server.loadAccount(bob.publicKey()), opts)
+    .addOperation(Operation.payment({ destination: alice.publicKey(), asset: Asset.native(), amount: '1' })).setTimeout(0).build();
+  tx.sign(bob);
+  try {
+    await server.submitTransaction(tx);
+    out.memoRequired = 'submitted';
+  } catch (e) {
+    out.memoRequired = e.constructor.name;
+  }
+
   const successfulOnly = await server.transactions().forAccount(alice.publicKey()).limit(200).call();
   out.defaultExcludesFailed = successfulOnly.records.every((r) => r.successful);
   const page = await server.transactions().forAccount(alice.publicKey()).includeFailed(true).order('asc').limit(2).call();
