@@ -116,6 +116,14 @@ internal sealed class StandaloneTower : IAsyncDisposable
         await _tower.StartAsync();
     }
 
+    /// <summary>Stops the tower process (its Redis state and queued messages stay, as after a crash or redeploy).</summary>
+    public async Task StopTowerAsync()
+    {
+        await Tower.StopAsync();
+        Tower.Dispose();
+        _tower = null;
+    }
+
     /// <summary>Uploads the participant's latest completed round to the tower (sealed, through ingestion).</summary>
     public async Task UploadLatestAsync(int participant, TowerPublicKey towerKey)
     {
