@@ -49,6 +49,11 @@ public static class BundleValidator
         {
             throw Invalid(ContentProblem.Parameters, $"r_j = {b.RatchetTarget} out of range");
         }
+        // r_j = r_0 + j(n + 1) with r_0 > 0 (r_0 must exceed R's sequence after funding).
+        if ((decimal)b.RatchetTarget.Value - ((decimal)b.Round * (b.Participants + 1)) <= 0)
+        {
+            throw Invalid(ContentProblem.Parameters, $"r_j = {b.RatchetTarget} is too small for round {b.Round}: r_0 = r_j − j(n + 1) must be positive");
+        }
         if (b.EscrowSigners.Signers.Any(s => s.Weight is 0 or > 255))
         {
             throw Invalid(ContentProblem.Parameters, "escrow signer weights must be 1..255");

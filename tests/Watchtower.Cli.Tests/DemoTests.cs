@@ -2,6 +2,7 @@ using System.CommandLine;
 using Watchtower.Cli.Commands;
 using Watchtower.Cli.Demo;
 using Watchtower.Stellar;
+using Watchtower.Tower.Hosting;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -30,6 +31,20 @@ public class DemoTests(ITestOutputHelper log)
         var outcome = await RunAsync(new DemoOptions(DemoScenario.Deadline));
 
         AssertRight(outcome);
+    }
+
+    [Fact]
+    public async Task BreachDemo_TowerOnlyIngesting_FailsWithExitCodeOne_BobsStaleRoundPaysOut()
+    {
+        // Without its tailer and responders the tower keeps the bundles but never reacts: the demo must say so.
+        var outcome = await RunAsync(new DemoOptions(DemoScenario.Breach) { TowerRoles = WatchtowerRoles.Ingest, ReactionTimeout = TimeSpan.FromSeconds(2) });
+
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.Contains(outcome.Failures, f => f.Contains("did not counter", StringComparison.Ordinal));
+        Assert.Contains(outcome.Failures, f => f.Contains("stale round 0 paid out", StringComparison.Ordinal));
+        // Round 0 gave each their deposit back: Alice loses everything Bob paid her since.
+        Assert.All(outcome.Wallets, w => Assert.False(w.IsRight));
+        Assert.All(outcome.Wallets, w => Assert.Equal(Start, w.Actual));
     }
 
     [Fact]

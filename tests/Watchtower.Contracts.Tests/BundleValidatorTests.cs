@@ -122,6 +122,20 @@ public sealed class BundleValidatorTests
             ProblemOf(_channel.Bundle(1) with { ChannelId = _channel.ChannelId(participant: 1) }));
 
     [Fact]
+    public void RatchetTargetBelowTheRoundLine_IsParameters()
+    {
+        // r_j = j(n + 1) would make r_0 = 0.
+        var target = new SequenceNumber(5 * 4);
+        var bundle = _channel.Bundle(5) with
+        {
+            RatchetTarget = target,
+            Ratchet = _channel.Ratchet(5, bumpTo: target),
+            Snapshots = _channel.Snapshots(5, firstSequence: target + 1),
+        };
+        Assert.Equal(ContentProblem.Parameters, ProblemOf(bundle));
+    }
+
+    [Fact]
     public void CounterpartyCountNotNMinusOne_IsParameters()
     {
         var bundle = _channel.Bundle(1);

@@ -60,6 +60,29 @@ public sealed class ApplyTests
     }
 
     [Fact]
+    public void txBAD_AUTH_AtApply_ChargesFee_AndConsumesSequence()
+    {
+        var f = new EngineFixture();
+        var (a, b) = (f.Fund(1)[0], f.Fund(1)[0]);
+        var s = KeyPair.Random();
+        var signer = new Signer(new Ed25519SignerKey(s.AccountId), 1);
+        Assert.True(f.SubmitAndClose(f.Sign(f.Builder(a).AddOperation(new SetOptionsOperation(null, null, null, null, null, null, null, null, signer)), a)).Successful);
+
+        // b's transaction (queued first) removes signer s from a; a's transaction, signed by s only, then fails at apply.
+        var removal = f.Sign(f.Builder(b).AddOperation(new SetOptionsOperation(null, null, null, null, null, null, null, null, signer with { Weight = 0 })
+            { SourceAccount = a.AccountId }), b, a);
+        var bySigner = f.Sign(f.Builder(a).AddOperation(new BumpSequenceOperation(new SequenceNumber(0))), s);
+        Assert.Equal(SubmitStatus.Pending, f.Engine.Submit(removal).Status);
+        Assert.Equal(SubmitStatus.Pending, f.Engine.Submit(bySigner).Status);
+        var before = f.Account(a);
+        var ledger = f.Engine.CloseLedger().Ledger;
+        var failed = Assert.Single(ledger.Transactions, t => t.Frame.Source == a.AccountId);
+        Assert.Equal(TxCode.BadAuth, failed.Result.Code);
+        Assert.Equal(before.Balance - 100, f.Account(a).Balance);
+        Assert.Equal(before.SeqNum + 1, f.Account(a).SeqNum);
+    }
+
+    [Fact]
     public void BumpSequence_Raises_LowerIsSuccessfulNoOp_AndSetsSeqLedgerAndTime()
     {
         var f = new EngineFixture();

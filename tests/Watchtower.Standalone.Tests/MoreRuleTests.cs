@@ -101,6 +101,20 @@ public sealed class MoreRuleTests
     }
 
     [Fact]
+    public void ThresholdLevels_BumpIsLow_PaymentMedium_MergeHigh()
+    {
+        var f = new EngineFixture();
+        var (a, dest) = (f.Fund(1)[0], f.Fund(1)[0]);
+        // master weight 1 against thresholds low 1 / medium 2 / high 3.
+        Assert.True(f.SubmitAndClose(f.Sign(f.Builder(a).AddOperation(new SetOptionsOperation(null, null, null, null, 1, 2, 3, null, null)), a)).Successful);
+        Assert.True(f.SubmitAndClose(f.Sign(f.Builder(a).AddOperation(new BumpSequenceOperation(new SequenceNumber(0))), a)).Successful);
+        string OpCode(Operation op) => ResultCodeNames.Of(f.Rejected(f.Sign(f.Builder(a).AddOperation(op), a)).Ops[0]);
+        Assert.Equal("op_bad_auth", OpCode(new PaymentOperation(dest.AccountId, Asset.Native, new Stroops(1))));
+        Assert.Equal("op_bad_auth", OpCode(new AccountMergeOperation(dest.AccountId)));
+        Assert.Equal("op_bad_auth", OpCode(new SetOptionsOperation(null, null, null, null, 0, null, null, null, null)));
+    }
+
+    [Fact]
     public void ResultXdr_OfFailedTransaction_EncodesCodesAsInXdr()
     {
         var f = new EngineFixture();

@@ -114,7 +114,8 @@ public sealed class DemoRunner
             ? "Starting the tower: ingestion, ledger tailer and responders on the in-memory bus and store"
             : "Starting the tower: ingestion, ledger tailer and responders on RabbitMQ and Redis");
         var startAfter = (await ledger.GetLatestLedgerAsync(ct).ConfigureAwait(false)).Sequence;
-        await using var tower = await DemoTower.StartAsync(network, startAfter, towerFees, _options.Stack, _say, _options.Verbose, ct).ConfigureAwait(false);
+        await using var tower = await DemoTower.StartAsync(network, startAfter, towerFees, _options, _say, ct).ConfigureAwait(false);
+        _say.Detail($"roles         {_options.TowerRoles}");
         _say.Detail($"receipt key   {tower.ReceiptKey}");
         _say.Detail($"sealing key   {tower.SealingKey} (X25519; bundles are encrypted to it)");
         if (_options.Stack is not null)
@@ -131,10 +132,10 @@ public sealed class DemoRunner
         var identity = KeyPair.Random();
         await tower.RegisterSubscriptionAsync(subscription, identity.AccountId, _wall, _options.ReactionTimeout, ct).ConfigureAwait(false);
         _say.Detail($"subscription {subscription}, wallet identity {identity.AccountId}");
-        var aliceSink = new TowerUploadSink(tower.Bus, DemoTower.UploadQueue, subscription, identity, tower.SealingKey, tower.ReceiptKey, _say, "Alice");
+        var aliceTower = new TowerUploader(tower.Bus, DemoTower.UploadQueue, subscription, tower.ReceiptKey, _say, "Alice");
         // Bob keeps every round he signed, as any wallet could: that is what he will cheat with.
         var bobSink = new RecordingBundleSink();
-        IBundleSink[] sinks = [aliceSink, bobSink];
+        IBundleSink[] sinks = [aliceTower.Sink(tower.SealingKey, identity), bobSink];
 
         // 5. Opening.
         _say.Step($"Opening a channel: Alice deposits {DemoNarrator.Lumens(DemoScript.Deposits[0])}, Bob {DemoNarrator.Lumens(DemoScript.Deposits[1])}");
@@ -142,7 +143,7 @@ public sealed class DemoRunner
         var group = await LocalChannelGroup.OpenAsync(ledger, funder, participants, DemoScript.Timeouts, FeePerOperation,
             _ => new WalletStateStore(), i => sinks[i], ct).ConfigureAwait(false);
         var parameters = group.Parameters;
-        var channel = TowerUploadSink.TowerChannelId(parameters, DemoScript.Alice);
+        var channel = ChannelId.Derive(parameters.Network, parameters.Escrow, parameters.Participants[DemoScript.Alice].VersionAccount);
         _say.Detail($"escrow R      {parameters.Escrow} (2-of-2 of the ratchet keys), funded at sequence {parameters.FundedEscrowSequence.Value}");
         _say.Detail($"r_0           {parameters.InitialRatchetTarget.Value}; r_j = r_0 + {parameters.Count + 1}j");
         _say.Detail($"timeouts      D = {parameters.Timeouts.SynchronyDelay.TotalDays} day, TIMEOUT_CLAIM = {parameters.Timeouts.TimeoutClaim.TotalDays} days, TIMEOUT_CLAIM_DELAY = {parameters.Timeouts.TimeoutClaimDelay.TotalDays} day");
@@ -166,7 +167,7 @@ public sealed class DemoRunner
         }
 
         var latest = group[DemoScript.Alice]!.State.Latest!;
-        var acknowledged = aliceSink.AcknowledgedRounds();
+        var acknowledged = aliceTower.AcknowledgedRounds();
         Check(acknowledged.SequenceEqual(Enumerable.Range(0, (int)latest.Round + 1).Select(r => (ulong)r)),
             $"the tower holds every round of Alice's, each with a verified receipt: rounds {string.Join(", ", acknowledged)}",
             $"the tower acknowledged rounds {string.Join(", ", acknowledged)} of Alice's 0..{latest.Round}");
@@ -190,7 +191,7 @@ public sealed class DemoRunner
 
         if (_options.Scenario == DemoScenario.Breach)
         {
-            await BobCashesStaleSnapshotAsync(ledger, bobSink, ct).ConfigureAwait(false);
+            await BobCashesStaleSnapshotsAsync(network, ledger, parameters, bobSink, ct).ConfigureAwait(false);
         }
 
         // Final: the ledger is the judge.
@@ -267,6 +268,7 @@ public sealed class DemoRunner
             "the tower acted before the deadline, or did not follow the ledger");
 
         _say.Step($"Ledger time reaches {DemoNarrator.Time(ratchetMax - d)}: within D of the latest ratchet's maxTime");
+        _say.Detail($"the tower force-closes once maxTime − ledger time ≤ D + its safety margin ({tower.DeadlineSafetyMargin.TotalMinutes} min), so the ratchet still has D to get into a ledger before it expires");
         await AdvanceToAsync(network, ledger, ratchetMax - d, ct).ConfigureAwait(false);
         if (!await WaitUntilAsync(() => tower.Events.Find<DeadlineForceClosed>(channel) is not null, pumpLedgers: true, ct, network).ConfigureAwait(false))
         {
@@ -319,14 +321,28 @@ public sealed class DemoRunner
             $"R's sequence is {escrow?.Value}, expected {final.Value}");
     }
 
-    /// <summary>Bob's last hope: his stale round's snapshot, now that its minTime has passed. R has moved past it.</summary>
-    private async Task BobCashesStaleSnapshotAsync(ILedgerClient ledger, RecordingBundleSink bobSink, CancellationToken ct)
+    /// <summary>Bob's last hope: once their minTime has passed, he submits his stale round's snapshots in order.</summary>
+    private async Task BobCashesStaleSnapshotsAsync(StandaloneServer network, ILedgerClient ledger, ChannelParameters parameters, RecordingBundleSink bobSink, CancellationToken ct)
     {
         var stale = bobSink.Bundles.Last(b => b.Round == DemoScript.StaleRound);
-        _say.Step($"Bob tries to cash his round-{stale.Round} snapshot anyway (its minTime has passed)");
-        var attempt = await ledger.SubmitAsync(stale.Snapshots[DemoScript.Bob], ct).ConfigureAwait(false);
-        Check(!attempt.Success, $"refused by the network: {attempt.ResultCodesText} (R's sequence is past it for good)",
-            $"Bob's stale snapshot was accepted (tx {attempt.Hash})");
+        var minTime = ChannelTransactions.SnapshotMinTime(parameters, stale.RoundStart, closing: false);
+        _say.Step($"Bob tries to cash his round-{stale.Round} snapshots anyway (their minTime, {DemoNarrator.Time(minTime)}, has passed)");
+        await AdvanceToAsync(network, ledger, minTime, ct).ConfigureAwait(false);
+        var paid = new List<TransactionHash>();
+        foreach (var snapshot in stale.Snapshots)
+        {
+            var attempt = await ledger.SubmitAsync(snapshot, ct).ConfigureAwait(false);
+            if (!attempt.Success)
+            {
+                _say.Good($"refused by the network: {attempt.ResultCodesText}: R has moved past round {stale.Round} for good");
+                return;
+            }
+
+            paid.Add(attempt.Hash);
+        }
+
+        _failures.Add($"Bob's stale round {stale.Round} paid out ({string.Join(", ", paid)})");
+        _say.Bad($"Bob's stale round {stale.Round} paid out: {string.Join(", ", paid)}");
     }
 
     /// <summary>The tower's ratchet is on the ledger: R sits at r of Alice's latest round.</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Watchtower.Channels.Protocol;
 using Watchtower.Stellar;
+using Watchtower.Tower.Hosting;
 
 namespace Watchtower.Cli.Demo;
 
@@ -24,6 +25,9 @@ public sealed record DemoOptions(DemoScenario Scenario, DemoStack? Stack = null,
 {
     /// <summary>How long (wall clock) the demo waits for the tower to react before declaring failure.</summary>
     public TimeSpan ReactionTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The tower's loops; all of them unless a test removes some to show that the story's checks then fail.</summary>
+    public WatchtowerRoles TowerRoles { get; init; } = WatchtowerRoles.All;
 }
 
 /// <summary>One payment round inside the channel.</summary>

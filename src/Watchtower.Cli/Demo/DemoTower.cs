@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using Watchtower.Contracts;
 using Watchtower.Contracts.Messages;
@@ -54,6 +55,9 @@ public sealed class DemoTower : IAsyncDisposable
 
     public TailerStatus Tailer => _host.Services.GetRequiredService<TailerStatus>();
 
+    /// <summary>How much earlier than maxTime − D the tower force-closes (its configured safety margin).</summary>
+    public TimeSpan DeadlineSafetyMargin => _host.Services.GetRequiredService<IOptions<DeadlineOptions>>().Value.SafetyMargin;
+
     /// <summary>The queue the tower's ingestion consumes uploads from.</summary>
     public static Uri UploadQueue => QueueOf(new UploadBundleConsumerDefinition());
 
@@ -64,10 +68,12 @@ public sealed class DemoTower : IAsyncDisposable
         new("queue:" + definition.GetEndpointName(DefaultEndpointNameFormatter.Instance));
 
     public static async Task<DemoTower> StartAsync(
-        StandaloneServer network, uint startAfterLedger, KeyPair feeAccount, DemoStack? stack, DemoNarrator narrator, bool verbose, CancellationToken ct)
+        StandaloneServer network, uint startAfterLedger, KeyPair feeAccount, DemoOptions options, DemoNarrator narrator, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(narrator);
+        var stack = options.Stack;
         var receiptKey = KeyPair.Random();
         using var sealing = TowerSealingKey.Generate();
         // One deployment per run on shared servers: its own Redis keys (and so its own tailer cursor) and responder queue.
@@ -75,6 +81,7 @@ public sealed class DemoTower : IAsyncDisposable
         var settings = new Dictionary<string, string?>
         {
             ["Tower:Embedded"] = stack is null ? "true" : "false",
+            ["Tower:Roles"] = options.TowerRoles.ToString(),
             ["Tower:KeyPrefix"] = prefix,
             ["Tower:Keys:ReceiptSecret"] = receiptKey.Seed.ToString(),
             ["Tower:Keys:SealingKey"] = Convert.ToBase64String(sealing.ExportPrivateKey()),
@@ -91,7 +98,7 @@ public sealed class DemoTower : IAsyncDisposable
 
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.AddProvider(new NarratorLoggerProvider(narrator, verbose));
+        builder.Logging.AddProvider(new NarratorLoggerProvider(narrator, options.Verbose));
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("MassTransit", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
@@ -105,7 +112,16 @@ public sealed class DemoTower : IAsyncDisposable
             o.StopTimeout = TimeSpan.FromSeconds(10);
         });
         var host = builder.Build();
-        await host.StartAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await host.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Whatever did start must not outlive the failed start: disposing cancels the background services.
+            host.Dispose();
+            throw;
+        }
 
         var received = new TowerEvents();
         var bus = host.Services.GetRequiredService<IBus>();

@@ -49,6 +49,8 @@ public sealed class BundleIngestor
             var bundle = BundleSealer.Open(sealedBundle, _identity.SealingKey);
             BundleValidator.Validate(bundle, _identity.Network);
 
+            await CheckContinuityAsync(bundle, ct).ConfigureAwait(false);
+
             var receipt = BundleReceipt.Issue(_identity.ReceiptKey, bundle.ChannelId, bundle.Round, sealedBundle.Hash, _ledger.LatestLedger);
             var result = await _store.StoreAsync(subscription, ChannelMetadata.Of(bundle, subscription.Id), receipt, sealedBytes, ct).ConfigureAwait(false);
             switch (result.Outcome)
@@ -100,6 +102,23 @@ public sealed class BundleIngestor
         catch (BundleRejectedException e)
         {
             return Reject(e, request.ChannelId, request.UpToRound);
+        }
+    }
+
+    // Across rounds r_j = r_0 + j(n + 1) with the same n: a later round whose bump target breaks
+    // that line is a wallet bug that would leave the tower holding an unusable ratchet.
+    private async Task CheckContinuityAsync(Bundle bundle, CancellationToken ct)
+    {
+        var stored = (await _store.GetAsync(bundle.ChannelId, ct).ConfigureAwait(false))?.Metadata;
+        if (stored is null || stored.Round >= bundle.Round)
+        {
+            return;
+        }
+        var expected = stored.RatchetTarget + checked((long)(bundle.Round - stored.Round) * (stored.Participants + 1));
+        if (stored.Participants != bundle.Participants || bundle.RatchetTarget != expected)
+        {
+            throw BundleRejectedException.Invalid(ContentProblem.BumpTargetMismatch,
+                $"round {bundle.Round} bumps R to {bundle.RatchetTarget}; from stored round {stored.Round} (r = {stored.RatchetTarget}, n = {stored.Participants}) it must be {expected}");
         }
     }
 

@@ -273,6 +273,22 @@ public abstract class IngestionContractTests<THost> : IClassFixture<THost> where
     }
 
     [Fact]
+    public async Task LaterRoundOffTheRatchetLine_IsRejected()
+    {
+        var (channel, subscription) = await SubscribedAsync();
+        await Host.UploadAsync(subscription.Id, Sealed(channel, 1));
+        // Round 2 must bump R to r_1 + (n + 1); this one bumps one further.
+        var target = channel.RatchetTarget(2) + 1;
+        var offLine = channel.Bundle(2) with
+        {
+            RatchetTarget = target,
+            Ratchet = channel.Ratchet(2, bumpTo: target),
+            Snapshots = channel.Snapshots(2, firstSequence: target + 1),
+        };
+        await AssertRejectedAsync(subscription.Id, channel.Seal(offLine, Host.SealingKey.PublicKey).ToArray(), RejectionReason.InvalidContent, channel.ChannelId());
+    }
+
+    [Fact]
     public async Task ForgetRequest_FreesTheChannel()
     {
         var (channel, subscription) = await SubscribedAsync();
