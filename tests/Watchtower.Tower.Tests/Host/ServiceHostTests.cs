@@ -83,7 +83,7 @@ public class ServiceHostTests
     [Fact]
     public async Task Service_WithRedisAndRabbitMq_IsLiveReadyAndExportsMetrics()
     {
-        await using var app = Build(["--role", "ingest,respond"], Settings(("Tower:Redis", TestServers.Redis), ("Tower:RabbitMq", TestServers.RabbitMq.ToString())));
+        await using var app = Build(["--role", "respond"], Settings(("Tower:Redis", TestServers.Redis), ("Tower:RabbitMq", TestServers.RabbitMq.ToString())));
         await app.StartAsync();
         try
         {

@@ -88,7 +88,7 @@ internal sealed class StandaloneTower : IAsyncDisposable
 
     public ChannelParameters Parameters => Group.Parameters;
 
-    /// <summary>Starts the tower process (ingest + tail + respond) at the network's current ledger, reading it through Horizon or RPC.</summary>
+    /// <summary>Starts the tower process (tail + respond) at the network's current ledger, reading it through Horizon or RPC.</summary>
     public async Task StartTowerAsync(KeyPair receiptKey, byte[] sealingKey, LedgerApiKind kind = LedgerApiKind.Horizon)
     {
         var latest = await Ledger.GetLatestLedgerAsync(default);
@@ -99,7 +99,8 @@ internal sealed class StandaloneTower : IAsyncDisposable
             ["Ledger:Url"] = (kind == LedgerApiKind.Horizon ? Server.HorizonUri : Server.RpcUri).ToString(),
             ["Ledger:NetworkPassphrase"] = Server.Network.Passphrase,
             ["Ledger:PollInterval"] = "00:00:00.05",
-            ["Tower:Roles"] = "Ingest, Tail, Respond",
+            // No ingest role: its queues are shared by name across the broker (uploads go through BundleIngestor directly).
+            ["Tower:Roles"] = "Tail, Respond",
             ["Tower:Redis"] = TestServers.Redis,
             ["Tower:RabbitMq"] = TestServers.RabbitMq.ToString(),
             ["Tower:KeyPrefix"] = Prefix,
