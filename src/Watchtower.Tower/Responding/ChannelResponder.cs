@@ -68,6 +68,9 @@ public sealed class ChannelResponder(
                 return;
             }
         }
+
+        // The ledger kept moving under every pass (e.g. a racing counterparty): look again on the next ledgers.
+        await RetryNextLedgerAsync(trigger.ChannelId, closeTime, "ledger_moving", ct).ConfigureAwait(false);
     }
 
     private sealed record Context(TriggerChannel Trigger, Bundle Bundle, ProtectedRound Round, IChannelEvents Events);
