@@ -55,6 +55,16 @@ public sealed class StandaloneServer : IAsyncDisposable
         builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Parse(options.Host), options.Port));
         builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         var app = builder.Build();
+        // The Date header tells ledger time (Horizon clients such as the JS SDK derive time bounds from it).
+        app.Use((ctx, next) =>
+        {
+            ctx.Response.OnStarting(() =>
+            {
+                ctx.Response.Headers.Date = host.Read(e => e.Now).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+                return Task.CompletedTask;
+            });
+            return next(ctx);
+        });
         new HorizonEndpoints(host, options, stopping.Token).Map(app);
         new RpcEndpoints(host).Map(app);
         new AdminEndpoints(host).Map(app);

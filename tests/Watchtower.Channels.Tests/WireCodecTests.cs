@@ -32,6 +32,17 @@ public class WireCodecTests
     }
 
     [Fact]
+    public void ProposalWithSignerChange_EqualsItselfAfterTheWire()
+    {
+        var h = new ProtocolHarness(2);
+        var effects = h.Balances(100, 100).Effects;
+        var outcome = new RoundOutcome(effects.SetItem(1, effects[1].Add(new SetOptionsOperation(Signer: new Signer(new Ed25519SignerKey(h.Keys[1].Wallet.AccountId), 2)))));
+        var back = (RoundProposal)PeerMessageCodec.Decode(PeerMessageCodec.Encode(new RoundProposal(h.States[0].Channel, 0, 4, h.Now, true, outcome)));
+        Assert.True(back.Outcome.Equals(outcome));
+        Assert.False(back.Outcome.Equals(h.Balances(100, 100)));
+    }
+
+    [Fact]
     public void FundingSignatures_RoundTrip()
     {
         var h = new ProtocolHarness(2);

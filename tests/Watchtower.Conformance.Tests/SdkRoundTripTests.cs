@@ -88,6 +88,39 @@ public sealed class SdkRoundTripTests(OracleFixture oracle, ITestOutputHelper ou
         AssertCovered(coverage);
     }
 
+    [Fact]
+    public void CorruptedSignaturesAndWrongNetworks_AreRejectedByTheJsSdksCheck()
+    {
+        // Negative control: the oracle's signature check must be able to say no.
+        var random = RunSeed.RandomFor(nameof(CorruptedSignaturesAndWrongNetworks_AreRejectedByTheJsSdksCheck));
+        var generator = new RandomEnvelopes(random);
+        var signed = Enumerable.Range(0, 200).Select(_ => generator.Next()).Where(b => b.Signers.Length > 0).Take(40).ToList();
+        var cases = new JsonArray();
+        var corrupted = new List<int>();
+        foreach (var b in signed)
+        {
+            var at = random.Next(b.Signers.Length);
+            var bad = b.Envelope.Signatures[at].Signature;
+            bad[random.Next(bad.Length)] ^= (byte)(1 << random.Next(8));
+            var envelope = b.Envelope with { Signatures = b.Envelope.Signatures.SetItem(at, new DecoratedSignature(b.Envelope.Signatures[at].Hint, bad)) };
+            corrupted.Add(at);
+            cases.Add(new JsonObject { ["xdr"] = envelope.ToXdrBase64(), ["network"] = b.Network.Passphrase, ["signers"] = Addresses(b.Signers) });
+            cases.Add(new JsonObject { ["xdr"] = b.Envelope.ToXdrBase64(), ["network"] = b.Network.Passphrase + " (not this one)", ["signers"] = Addresses(b.Signers) });
+        }
+
+        var results = oracle.Client.Call("check", new JsonObject { ["cases"] = cases }).AsArray();
+        for (var i = 0; i < signed.Count; i++)
+        {
+            var withBadSignature = results[2 * i]!["signedBy"]!.AsArray().Select(n => (string?)n).ToList();
+            var expected = signed[i].Signers.Select((s, k) => k == corrupted[i] ? null : s).ToList();
+            // A hash-x preimage does not depend on the network; everything else must fail there.
+            var onWrongNetwork = results[(2 * i) + 1]!["signedBy"]!.AsArray().Select(n => (string?)n).ToList();
+            var expectedOnWrongNetwork = signed[i].Signers.Select(s => s[0] == 'X' || s[0] == 'P' ? s : null).ToList();
+            Assert.Equal(expected, withBadSignature);
+            Assert.Equal(expectedOnWrongNetwork, onWrongNetwork);
+        }
+    }
+
     private static IEnumerable<string> Check(BuiltEnvelope built, JsonNode expected, JsonNode result)
     {
         var xdr = built.Envelope.ToXdrBase64();

@@ -23,6 +23,7 @@ public sealed class FeeBumpAndQueueTests
         Assert.Equal(TxCode.Success, r.Result.Inner!.Code);
         Assert.Equal(inner.Hash(f.Network), r.Result.InnerHash);
         Assert.Equal(200, r.Result.FeeCharged);
+        Assert.Equal(100, r.Result.Inner.FeeCharged); // what the inner transaction alone would have paid (protocol < 25)
         Assert.Equal(aBefore.Balance, f.Account(a).Balance);
         Assert.Equal(aBefore.SeqNum + 1, f.Account(a).SeqNum);
         Assert.Equal(payerBefore.Balance - 200, f.Account(payer).Balance);

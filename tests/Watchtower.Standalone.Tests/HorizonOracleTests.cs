@@ -21,6 +21,10 @@ public sealed class HorizonOracleTests
         Assert.Equal("tx_bad_auth", (string)o["badAuth"]!["transaction"]!);
         Assert.Equal("tx_too_early", (string)o["tooEarly"]!["transaction"]!);
         Assert.Equal("tx_insufficient_fee", (string)o["insufficientFee"]!["transaction"]!);
+        Assert.Equal("tx_too_late", (string)o["tooLate"]!["transaction"]!);
+        Assert.Equal("tx_bad_auth_extra", (string)o["badAuthExtra"]!["transaction"]!);
+        Assert.Equal("op_underfunded", (string)o["underfunded"]!["operations"]![0]!);
+        Assert.Equal("tx_insufficient_balance", (string)o["insufficientBalance"]!["transaction"]!);
         Assert.True((bool)o["feeBump"]!["successful"]!);
         Assert.Equal((string)o["feeBump"]!["expectedInner"]!, (string)o["feeBump"]!["innerHash"]!);
         Assert.True((bool)o["feeBump"]!["foundByInnerHash"]!);
@@ -28,6 +32,9 @@ public sealed class HorizonOracleTests
         Assert.Equal("100", (string)o["feeStats"]!["lastBase"]!);
         Assert.Equal("100", (string)o["feeStats"]!["p50"]!);
         Assert.True((bool)o["defaultExcludesFailed"]!);
+        Assert.Equal("MQ==", (string)o["data"]!["attr"]!);
+        Assert.Equal("MQ==", (string)o["data"]!["fetched"]!);
+        Assert.Equal("AccountRequiresMemoError", (string)o["memoRequired"]!);
         Assert.Equal(2, o["paging"]!["first"]!.AsArray().Count);
         Assert.NotEmpty(o["paging"]!["next"]!.AsArray());
         Assert.Contains((string)o["create"]!["hash"]!, o["streamed"]!["txs"]!.AsArray().Select(n => (string)n!));

@@ -32,6 +32,9 @@ public sealed class ServerTests
         Assert.Equal(4u, viaApi.Sequence);
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1_800_090_000), viaApi.CloseTime);
         Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsync("admin/clock/advance?seconds=-5", null)).StatusCode);
+        // The Date header is ledger time, offset included.
+        var root = await http.GetAsync("");
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1_800_090_000), root.Headers.Date);
     }
 
     [Fact]

@@ -188,8 +188,9 @@ class Generator {
     }));
   }
 
-  // Builds one unsigned transaction with TransactionBuilder. V2 preconditions go through the
-  // builder's own options when they fit its model, otherwise the XDR arm is set directly.
+  // Builds one unsigned transaction with TransactionBuilder. The builder always emits PRECOND_TIME
+  // (and its V2 always carries time bounds and a minSeqNum), so NONE and V2 arms are set on its
+  // XDR directly to reach every shape the protocol allows.
   transaction(networkPassphrase, { v0, forFeeBump }) {
     const r = this.rng;
     const source = v0 ? this.accountId() : this.muxed();

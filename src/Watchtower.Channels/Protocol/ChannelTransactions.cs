@@ -68,13 +68,6 @@ public static class ChannelTransactions
         return builder.AddOperation(SetOptions(masterWeight: 1, low: n, medium: n, high: n)).Build();
     }
 
-    /// <summary>The accounts whose signatures the funding transaction needs, besides R's master.</summary>
-    public static ImmutableArray<AccountId> FundingSigners(ChannelParameters parameters)
-    {
-        ArgumentNullException.ThrowIfNull(parameters);
-        return [.. parameters.Participants.Where(p => !p.Deposits.IsEmpty).Select(p => p.Wallet)];
-    }
-
     /// <summary>
     /// t_{j,i}: source R at r_j + i + 1, minTime = M_j + TIMEOUT_CLAIM + TIMEOUT_CLAIM_DELAY, no
     /// maxTime. A cooperative close round uses minTime = M_j: nothing can follow it.

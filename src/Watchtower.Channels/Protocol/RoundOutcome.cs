@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Watchtower.Stellar;
+using Watchtower.Stellar.Xdr;
 
 namespace Watchtower.Channels.Protocol;
 
@@ -11,9 +12,11 @@ namespace Watchtower.Channels.Protocol;
 /// </summary>
 public sealed record RoundOutcome(ImmutableArray<ImmutableArray<Operation>> Effects)
 {
+    /// <summary>Equal when every operation encodes to the same XDR: what the ledger and the signatures see.</summary>
     public bool Equals(RoundOutcome? other) =>
         other is not null && Effects.Length == other.Effects.Length &&
-        Effects.Zip(other.Effects).All(p => p.First.SequenceEqual(p.Second));
+        Effects.Zip(other.Effects).All(p => p.First.Length == p.Second.Length &&
+            p.First.Zip(p.Second).All(o => XdrCodec.Encode(o.First).AsSpan().SequenceEqual(XdrCodec.Encode(o.Second))));
 
     public override int GetHashCode() => Effects.Length;
 

@@ -31,7 +31,8 @@ public sealed class ParticipantRuntime
     private readonly IChannelStore _store;
     private readonly IBundleSink _bundles;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly List<ProtocolError> _errors = [];
+    private const int KeptErrors = 256;
+    private readonly Queue<ProtocolError> _errors = new();
     private long _refreshAttemptedFor = -1;
 
     private ParticipantRuntime(ParticipantKeys keys, ChannelState state, IPeerTransport transport, ILedgerClient ledger, IChannelStore store, IBundleSink bundles)
@@ -51,8 +52,11 @@ public sealed class ParticipantRuntime
     /// <summary>Frames that could not be handed to the transport (peer down).</summary>
     public int SendFailures { get; private set; }
 
-    /// <summary>Every refused input since start (typed), newest last.</summary>
-    public IReadOnlyList<ProtocolError> Errors => _errors;
+    /// <summary>The most recent refused inputs (typed), newest last; bounded so a hostile peer cannot grow it.</summary>
+    public IReadOnlyList<ProtocolError> Errors => [.. _errors];
+
+    /// <summary>Every refused input since start.</summary>
+    public long RejectedCount { get; private set; }
 
     /// <summary>A new participant: state saved before anything else happens.</summary>
     public static async Task<ParticipantRuntime> CreateAsync(
@@ -139,22 +143,6 @@ public sealed class ParticipantRuntime
         try
         {
             await ApplyAsync(ChannelProtocol.RequestResend(State, _keys), ct).ConfigureAwait(false);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    /// <summary>Abandon a stalled round we have not signed ratchets for.</summary>
-    public async Task<ProtocolError?> AbandonPendingAsync(CancellationToken ct)
-    {
-        await _gate.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            var transition = ChannelProtocol.Abandon(State);
-            await ApplyAsync(transition, ct).ConfigureAwait(false);
-            return transition.Error;
         }
         finally
         {
@@ -305,7 +293,13 @@ public sealed class ParticipantRuntime
 
     private void Reject(ProtocolError error)
     {
-        _errors.Add(error);
+        RejectedCount++;
+        if (_errors.Count == KeptErrors)
+        {
+            _errors.Dequeue();
+        }
+
+        _errors.Enqueue(error);
         RejectedCounter.Add(1, new KeyValuePair<string, object?>("code", error.Code.ToString()));
     }
 

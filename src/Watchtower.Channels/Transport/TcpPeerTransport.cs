@@ -16,9 +16,12 @@ public sealed class TcpPeerTransport : IPeerTransport
 {
     public const int DefaultMaxFrameSize = 1 << 20;
 
+    /// <summary>Frames waiting for the protocol; when full, links stop being read (TCP backpressure) rather than memory growing.</summary>
+    public const int InboxCapacity = 1024;
+
     private readonly IReadOnlyList<IPEndPoint> _endpoints;
     private readonly TcpListener _listener;
-    private readonly Channel<InboundFrame> _inbox = Channel.CreateUnbounded<InboundFrame>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<InboundFrame> _inbox = Channel.CreateBounded<InboundFrame>(new BoundedChannelOptions(InboxCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly ConcurrentDictionary<int, Outbound> _outbound = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop;

@@ -268,6 +268,7 @@ public sealed class DemoRunner
             "the tower acted before the deadline, or did not follow the ledger");
 
         _say.Step($"Ledger time reaches {DemoNarrator.Time(ratchetMax - d)}: within D of the latest ratchet's maxTime");
+        _say.Detail($"the tower force-closes once maxTime − ledger time ≤ D + its safety margin ({tower.DeadlineSafetyMargin.TotalMinutes} min), so the ratchet still has D to get into a ledger before it expires");
         await AdvanceToAsync(network, ledger, ratchetMax - d, ct).ConfigureAwait(false);
         if (!await WaitUntilAsync(() => tower.Events.Find<DeadlineForceClosed>(channel) is not null, pumpLedgers: true, ct, network).ConfigureAwait(false))
         {

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using Watchtower.Contracts;
 using Watchtower.Contracts.Messages;
@@ -53,6 +54,9 @@ public sealed class DemoTower : IAsyncDisposable
     public IBus Bus => _host.Services.GetRequiredService<IBus>();
 
     public TailerStatus Tailer => _host.Services.GetRequiredService<TailerStatus>();
+
+    /// <summary>How much earlier than maxTime − D the tower force-closes (its configured safety margin).</summary>
+    public TimeSpan DeadlineSafetyMargin => _host.Services.GetRequiredService<IOptions<DeadlineOptions>>().Value.SafetyMargin;
 
     /// <summary>The queue the tower's ingestion consumes uploads from.</summary>
     public static Uri UploadQueue => QueueOf(new UploadBundleConsumerDefinition());

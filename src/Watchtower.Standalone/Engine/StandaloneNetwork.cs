@@ -233,7 +233,7 @@ public sealed class StandaloneNetwork
         var createdAt = DateTimeOffset.FromUnixTimeSeconds((long)closeTime);
         for (var i = 0; i < included.Count; i++)
         {
-            var result = TransactionProcessor.Apply(view, ctx, included[i].Frame, fees[i]);
+            var result = TransactionProcessor.Apply(view, ctx, included[i].Frame, fees[i], surgeBaseFee);
             records.Add(new TransactionRecord(included[i].Frame, included[i].EnvelopeXdr, ctx.LedgerSeq, i + 1, createdAt, result));
             Dequeue(included[i]);
         }

@@ -30,8 +30,11 @@ internal static class TransactionProcessor
             ? CheckValidFeeBump(view, ctx, frame, upperBoundCloseTimeOffset)
             : CheckValidInner(view, ctx, frame, chargeFee: true, upperBoundCloseTimeOffset);
 
-    /// <summary>Applies a transaction whose fee was already charged (feeCharged) in the ledger's fee phase.</summary>
-    public static TxResult Apply(LedgerView ledger, LedgerContext ctx, TxFrame frame, long feeCharged)
+    /// <summary>
+    /// Applies a transaction whose fee was already charged (feeCharged) in the ledger's fee phase;
+    /// <paramref name="ledgerBaseFee"/> is the base fee the transaction set pays (raised by surge pricing).
+    /// </summary>
+    public static TxResult Apply(LedgerView ledger, LedgerContext ctx, TxFrame frame, long feeCharged, long ledgerBaseFee)
     {
         if (!frame.IsFeeBump)
         {
@@ -41,7 +44,9 @@ internal static class TransactionProcessor
         var outer = ledger.Nest();
         RemoveOneTimeSigner(outer, frame.FeeSource, frame.Hash.Value);
         outer.Commit();
-        var inner = ApplyInner(ledger, ctx, frame, chargeFee: false);
+        // Before protocol 25 the inner result reports what the inner transaction alone would have paid.
+        var innerFee = Math.Min(frame.Tx.Fee, ledgerBaseFee * Math.Max(1, frame.Tx.Operations.Length));
+        var inner = ApplyInner(ledger, ctx, frame, chargeFee: false) with { FeeCharged = innerFee };
         return new TxResult(feeCharged, inner.IsSuccess ? TxCode.FeeBumpInnerSuccess : TxCode.FeeBumpInnerFailed,
             ImmutableArray<OpResult>.Empty, frame.InnerHash, inner);
     }

@@ -19,6 +19,7 @@ internal sealed class HorizonEndpoints(LedgerHost host, StandaloneOptions option
         app.MapGet("/", Root);
         app.MapGet("/accounts/{id}", Account);
         app.MapGet("/accounts/{id}/transactions", AccountTransactions);
+        app.MapGet("/accounts/{id}/data/{key}", AccountData);
         app.MapPost("/transactions", SubmitTransaction);
         app.MapPost("/transactions_async", SubmitTransactionAsync);
         app.MapGet("/transactions", Transactions);
@@ -83,6 +84,19 @@ internal sealed class HorizonEndpoints(LedgerHost host, StandaloneOptions option
             return HorizonJson.Account(HttpIo.BaseUrl(ctx), account, e.TrustLinesOf(accountId).ToList(), modified);
         });
         return found is null ? HttpIo.NotFound(ctx) : HttpIo.WriteJson(ctx, 200, found);
+    }
+
+    private Task AccountData(HttpContext ctx, string id, string key)
+    {
+        if (!AccountId.TryParse(id, out var accountId))
+        {
+            return HttpIo.BadRequest(ctx, "Account ID must start with `G` and contain 56 alphanum characters", "account_id");
+        }
+
+        var value = host.Read(e => e.GetAccount(accountId)?.Data.GetValueOrDefault(key));
+        return value is null
+            ? HttpIo.NotFound(ctx)
+            : HttpIo.WriteJson(ctx, 200, new JsonObject { ["value"] = Convert.ToBase64String(value), ["sponsor"] = null });
     }
 
     private Task Transaction(HttpContext ctx, string hash)

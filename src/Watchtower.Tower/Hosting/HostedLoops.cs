@@ -14,8 +14,8 @@ public sealed class TailerService(LedgerTailer tailer) : BackgroundService
 }
 
 /// <summary>
-/// Keeps the accepting-ledger watermark (stamped into receipts) current in processes that ingest
-/// without tailing; the tailer advances it itself where it runs.
+/// Keeps the accepting-ledger watermark (stamped into receipts) current in processes that ingest,
+/// whether or not their tailer leads (a leading tailer also advances it at every ledger).
 /// </summary>
 public sealed class LedgerWatermarkService(
     ILedgerClient ledger,

@@ -118,8 +118,9 @@ public static class WatchtowerServiceCollectionExtensions
         {
             services.AddHostedService<TailerService>();
         }
-        else if (settings.Roles.HasFlag(WatchtowerRoles.Ingest))
+        if (settings.Roles.HasFlag(WatchtowerRoles.Ingest))
         {
+            // Also beside a tailer: a standby replica's tailer does not advance the watermark.
             services.AddHostedService<LedgerWatermarkService>();
         }
         // watchtower_channels_watched: every replica samples the (global) store count.

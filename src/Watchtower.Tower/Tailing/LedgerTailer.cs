@@ -231,6 +231,7 @@ public sealed class LedgerTailer
         }
 
         await _index.LoadAsync(ct).ConfigureAwait(false);
+        _watermark?.Advance(cursor.Value);
         Status.Set(TailerState.Syncing, cursor);
         _metrics.TailerCursor.Set(cursor.Value);
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Watchtower.Contracts;
+using Watchtower.Ledger;
 using Watchtower.Stellar;
 using Watchtower.Tower.Storage;
 using Watchtower.Tower.Tests.Support;
@@ -14,13 +15,15 @@ namespace Watchtower.Tower.Tests.Responding;
 /// </summary>
 public sealed class StandaloneEndToEndTests
 {
-    private static async Task<StandaloneTower> ChannelWithTowerAsync()
+    private static readonly KeyPair ReceiptKey = KeyPair.Random();
+
+    private static async Task<StandaloneTower> ChannelWithTowerAsync(LedgerApiKind kind = LedgerApiKind.Horizon, byte[]? sealingKey = null)
     {
         // Round 0: Alice 250 / Bob 750. Round 1 (Bob pays Alice 250): 500 / 500.
         var rig = await OpenAsync(250, 750);
         Assert.Null(await rig.Group.PayAsync(Bob, Alice, Stroops.FromLumens(250), default));
-        using var sealing = TowerSealingKey.Generate();
-        await rig.StartTowerAsync(KeyPair.Random(), sealing.ExportPrivateKey());
+        using var sealing = sealingKey is null ? TowerSealingKey.Generate() : TowerSealingKey.FromPrivateKey(sealingKey);
+        await rig.StartTowerAsync(ReceiptKey, sealing.ExportPrivateKey(), kind);
         await rig.UploadLatestAsync(Alice, sealing.PublicKey);
         rig.Group.Disconnect(Alice);
         return rig;
@@ -55,10 +58,12 @@ public sealed class StandaloneEndToEndTests
         Assert.Equal(rig.Expected(Bob, 750, 500), await rig.WalletBalanceAsync(Bob));
     }
 
-    [Fact]
-    public async Task StaleRatchet_WhileTheWalletIsOffline_IsCountered_AndTheWalletGetsItsLatestBalance()
+    [Theory]
+    [InlineData(LedgerApiKind.Horizon)]
+    [InlineData(LedgerApiKind.Rpc)]
+    public async Task StaleRatchet_WhileTheWalletIsOffline_IsCountered_AndTheWalletGetsItsLatestBalance(LedgerApiKind kind)
     {
-        await using var rig = await ChannelWithTowerAsync();
+        await using var rig = await ChannelWithTowerAsync(kind);
 
         var stale = await rig.Ledger.SubmitAsync(rig.Sinks[Bob].Bundles.First(b => b.Round == 0).Ratchet, default);
         Assert.True(stale.Success, stale.ResultCodesText);
@@ -93,6 +98,28 @@ public sealed class StandaloneEndToEndTests
 
         var honest = await rig.Ledger.SubmitAsync(rig.Sinks[Bob].Bundles[^1].Ratchet, default);
         Assert.True(honest.Success, honest.ResultCodesText);
+
+        await AliceGetsHerLatestBalanceAsync(rig);
+        Assert.False(await AlicesRatchetAppliedAsync(rig));
+    }
+
+    [Fact]
+    public async Task PartlyExecutedSnapshots_WhileTheTowerWasDown_AreCompletedAfterItRestarts()
+    {
+        using var sealing = TowerSealingKey.Generate();
+        var key = sealing.ExportPrivateKey();
+        await using var rig = await ChannelWithTowerAsync(sealingKey: key);
+        await rig.StopTowerAsync();
+
+        // While the tower is down, Bob force-closes honestly and executes only his own snapshot.
+        var latest = rig.Sinks[Bob].Bundles[^1];
+        Assert.True((await rig.Ledger.SubmitAsync(latest.Ratchet, default)).Success);
+        await rig.AdvanceToAsync(SnapshotMinTime(rig));
+        var own = await rig.Ledger.SubmitAsync(latest.Snapshots[0], default);
+        Assert.True(own.Success, own.ResultCodesText);
+        Assert.Equal(latest.RatchetTarget.Value + 1, await rig.EscrowSequenceAsync());
+
+        await rig.StartTowerAsync(ReceiptKey, key);
 
         await AliceGetsHerLatestBalanceAsync(rig);
         Assert.False(await AlicesRatchetAppliedAsync(rig));

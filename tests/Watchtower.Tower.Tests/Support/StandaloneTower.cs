@@ -88,15 +88,15 @@ internal sealed class StandaloneTower : IAsyncDisposable
 
     public ChannelParameters Parameters => Group.Parameters;
 
-    /// <summary>Starts the tower process (tail + respond) at the network's current ledger.</summary>
-    public async Task StartTowerAsync(KeyPair receiptKey, byte[] sealingKey)
+    /// <summary>Starts the tower process (ingest + tail + respond) at the network's current ledger, reading it through Horizon or RPC.</summary>
+    public async Task StartTowerAsync(KeyPair receiptKey, byte[] sealingKey, LedgerApiKind kind = LedgerApiKind.Horizon)
     {
         var latest = await Ledger.GetLatestLedgerAsync(default);
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Ledger:Kind"] = "Horizon",
-            ["Ledger:Url"] = Server.HorizonUri.ToString(),
+            ["Ledger:Kind"] = kind.ToString(),
+            ["Ledger:Url"] = (kind == LedgerApiKind.Horizon ? Server.HorizonUri : Server.RpcUri).ToString(),
             ["Ledger:NetworkPassphrase"] = Server.Network.Passphrase,
             ["Ledger:PollInterval"] = "00:00:00.05",
             ["Tower:Roles"] = "Ingest, Tail, Respond",
@@ -114,6 +114,14 @@ internal sealed class StandaloneTower : IAsyncDisposable
         builder.Services.AddWatchtower(builder.Configuration);
         _tower = builder.Build();
         await _tower.StartAsync();
+    }
+
+    /// <summary>Stops the tower process (its Redis state and queued messages stay, as after a crash or redeploy).</summary>
+    public async Task StopTowerAsync()
+    {
+        await Tower.StopAsync();
+        Tower.Dispose();
+        _tower = null;
     }
 
     /// <summary>Uploads the participant's latest completed round to the tower (sealed, through ingestion).</summary>

@@ -84,6 +84,37 @@ function waitFor(pred, ms, describe) {
   out.insufficientFee = await expectFailure(tx);
   account = await server.loadAccount(alice.publicKey());
 
+  tx = new TransactionBuilder(account, { ...opts, timebounds: { minTime: 0, maxTime: 1000 } })
+    .addOperation(Operation.bumpSequence({ bumpTo: '0' })).build();
+  tx.sign(alice);
+  out.tooLate = await expectFailure(tx);
+  account = await server.loadAccount(alice.publicKey());
+
+  tx = new TransactionBuilder(account, opts).addOperation(Operation.bumpSequence({ bumpTo: '0' })).setTimeout(0).build();
+  tx.sign(alice);
+  tx.sign(Keypair.random());
+  out.badAuthExtra = await expectFailure(tx);
+  account = await server.loadAccount(alice.publicKey());
+
+  tx = new TransactionBuilder(account, opts)
+    .addOperation(Operation.payment({ destination: bob.publicKey(), asset: Asset.native(), amount: '20000' }))
+    .setTimeout(0).build();
+  tx.sign(alice);
+  out.underfunded = await expectFailure(tx);
+  account = await server.loadAccount(alice.publicKey());
+
+  const poor = Keypair.random();
+  tx = new TransactionBuilder(account, opts)
+    .addOperation(Operation.createAccount({ destination: poor.publicKey(), startingBalance: '1' }))
+    .setTimeout(0).build();
+  tx.sign(alice);
+  await server.submitTransaction(tx);
+  tx = new TransactionBuilder(await server.loadAccount(poor.publicKey()), opts)
+    .addOperation(Operation.bumpSequence({ bumpTo: '0' })).setTimeout(0).build();
+  tx.sign(poor);
+  out.insufficientBalance = await expectFailure(tx);
+  account = await server.loadAccount(alice.publicKey());
+
   const inner = new TransactionBuilder(account, opts).addOperation(Operation.bumpSequence({ bumpTo: '0' })).setTimeout(0).build();
   inner.sign(alice);
   const bump = TransactionBuilder.buildFeeBumpTransaction(bob, '300', inner, passphrase);
@@ -105,6 +136,22 @@ function waitFor(pred, ms, describe) {
     out.missingAccount = e.response ? e.response.status : e.name;
   }
 
+  tx = new TransactionBuilder(account, opts).addOperation(Operation.manageData({ name: 'config.memo_required', value: '1' })).setTimeout(0).build();
+  tx.sign(alice);
+  await server.submitTransaction(tx);
+  account = await server.loadAccount(alice.publicKey());
+  out.data = { attr: account.data_attr['config.memo_required'], fetched: (await account.data({ key: 'config.memo_required' })).value };
+  // SEP-29: the SDK refuses to pay an account that requires a memo, reading its data entry first.
+  tx = new TransactionBuilder(await server.loadAccount(bob.publicKey()), opts)
+    .addOperation(Operation.payment({ destination: alice.publicKey(), asset: Asset.native(), amount: '1' })).setTimeout(0).build();
+  tx.sign(bob);
+  try {
+    await server.submitTransaction(tx);
+    out.memoRequired = 'submitted';
+  } catch (e) {
+    out.memoRequired = e.constructor.name;
+  }
+
   const successfulOnly = await server.transactions().forAccount(alice.publicKey()).limit(200).call();
   out.defaultExcludesFailed = successfulOnly.records.every((r) => r.successful);
   const page = await server.transactions().forAccount(alice.publicKey()).includeFailed(true).order('asc').limit(2).call();
@@ -115,7 +162,7 @@ function waitFor(pred, ms, describe) {
   const fees = await server.feeStats();
   out.feeStats = { lastBase: fees.last_ledger_base_fee, p50: fees.fee_charged.p50 };
 
-  await waitFor(() => txs.length >= 3 && ledgers.length >= 3, 5000, () => `${txs.length} txs, ${ledgers.length} ledgers`);
+  await waitFor(() => txs.length >= 5 && ledgers.length >= 5, 5000, () => `${txs.length} txs, ${ledgers.length} ledgers`);
   stopLedgers();
   stopTxs();
   out.streamed = { ledgers, txs };

@@ -1,0 +1,89 @@
+using System.Net;
+using Watchtower.Channels.Protocol;
+using Watchtower.Channels.Runtime;
+using Watchtower.Channels.Transport;
+using Watchtower.Ledger;
+using Watchtower.Stellar;
+using Xunit;
+
+namespace Watchtower.Channels.Tests;
+
+public class TcpRuntimeTests
+{
+    [Fact]
+    public async Task TwoRuntimesOverLoopbackTcp_CompleteRoundsAndRefuseGarbage()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var h = new ProtocolHarness(2);
+        var endpoints = new[] { new IPEndPoint(IPAddress.Loopback, 0), new IPEndPoint(IPAddress.Loopback, 0) };
+        await using var t0 = TcpPeerTransport.Start(0, endpoints);
+        var bound = TcpPeerTransport.WithEndpoint(endpoints, 0, t0.LocalEndpoint);
+        await using var t1 = TcpPeerTransport.Start(1, bound);
+        await using var t0Out = TcpPeerTransport.Start(0, TcpPeerTransport.WithEndpoint(TcpPeerTransport.WithEndpoint(bound, 1, t1.LocalEndpoint), 0, new IPEndPoint(IPAddress.Loopback, 0)));
+        // Participant 0 sends through t0Out (which knows 1's port) and listens on t0 (which 1 dials).
+        var alice = await ParticipantRuntime.CreateAsync(h.Keys[0], ChannelProtocol.FundingConfirmed(h.States[0]), new SplitTransport(t0Out, t0), new OfflineLedger(), new InMemoryChannelStore(), new RecordingBundleSink(), cts.Token);
+        var bob = await ParticipantRuntime.CreateAsync(h.Keys[1], ChannelProtocol.FundingConfirmed(h.States[1]), t1, new OfflineLedger(), new InMemoryChannelStore(), new RecordingBundleSink(), cts.Token);
+
+        // Funding is taken as confirmed (no ledger here). Round 0: proposal + snapshot signatures,
+        // the answer (snapshot + ratchet signatures), the last ratchet signatures.
+        Assert.Null(await alice.ProposeAtAsync(RoundOutcome.Refunds(h.Parameters), false, h.Now, cts.Token));
+        await ReceiveAsync(bob, 2, h.Now, cts.Token);
+        await ReceiveAsync(alice, 2, h.Now, cts.Token);
+        await ReceiveAsync(bob, 1, h.Now, cts.Token);
+        Assert.Equal(0, bob.State.Latest!.Round);
+
+        Assert.Null(await bob.ProposeAtAsync(h.Balances(130, 70), false, h.Now, cts.Token));
+        await ReceiveAsync(alice, 2, h.Now, cts.Token);
+        await ReceiveAsync(bob, 2, h.Now, cts.Token);
+        await ReceiveAsync(alice, 1, h.Now, cts.Token);
+        Assert.Equal(1, alice.State.Latest!.Round);
+        Assert.Equal(1, bob.State.Latest!.Round);
+
+        await t0Out.SendAsync(1, new byte[] { 1, 9, 9 }, cts.Token);
+        await bob.ReceiveOneAsync(h.Now, cts.Token);
+        Assert.Equal(ProtocolErrorCode.MalformedMessage, bob.Errors[^1].Code);
+        Assert.Equal(1, bob.State.Latest!.Round);
+    }
+
+    private static async Task ReceiveAsync(ParticipantRuntime runtime, int frames, DateTimeOffset now, CancellationToken ct)
+    {
+        for (var k = 0; k < frames; k++)
+        {
+            await runtime.ReceiveOneAsync(now, ct);
+        }
+
+        Assert.Empty(runtime.Errors);
+    }
+
+    /// <summary>Sends through one transport, receives from another (a listener whose peers dial it).</summary>
+    private sealed class SplitTransport(IPeerTransport send, IPeerTransport receive) : IPeerTransport
+    {
+        public int Self => send.Self;
+
+        public ValueTask SendAsync(int to, ReadOnlyMemory<byte> payload, CancellationToken ct) => send.SendAsync(to, payload, ct);
+
+        public ValueTask<InboundFrame> ReceiveAsync(CancellationToken ct) => receive.ReceiveAsync(ct);
+
+        public bool TryReceive(out InboundFrame? frame) => receive.TryReceive(out frame);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    /// <summary>Off-chain rounds never reach the ledger: any call fails the test.</summary>
+    private sealed class OfflineLedger : ILedgerClient
+    {
+        public Task<Network> GetNetworkAsync(CancellationToken ct) => throw Unexpected();
+
+        public Task<AccountSnapshot?> LoadAccountAsync(AccountId id, CancellationToken ct) => throw Unexpected();
+
+        public Task<SubmitOutcome> SubmitAsync(TransactionEnvelope envelope, CancellationToken ct) => throw Unexpected();
+
+        public Task<LedgerHeaderInfo> GetLatestLedgerAsync(CancellationToken ct) => throw Unexpected();
+
+        public Task<FeeStatsInfo> GetFeeStatsAsync(CancellationToken ct) => throw Unexpected();
+
+        public IAsyncEnumerable<ClosedLedger> StreamLedgersAsync(uint afterLedger, CancellationToken ct) => throw Unexpected();
+
+        private static InvalidOperationException Unexpected() => new("an off-chain round touched the ledger");
+    }
+}

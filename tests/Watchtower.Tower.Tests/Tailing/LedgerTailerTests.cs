@@ -1,0 +1,110 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Prometheus;
+using Watchtower.Contracts.Messages;
+using Watchtower.Stellar;
+using Watchtower.Tower.Observability;
+using Watchtower.Tower.Storage;
+using Watchtower.Tower.Tailing;
+using Watchtower.Tower.Tests.Support;
+using Xunit;
+
+namespace Watchtower.Tower.Tests.Tailing;
+
+/// <summary>The tailer's own guarantees, on a fake clock with in-memory store, lease and cursor.</summary>
+public sealed class LedgerTailerTests : IDisposable
+{
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
+    private readonly SimulatedLedger _ledger = new(Network.Standalone, 1_700_000_000);
+    private readonly InMemoryChannelStore _store = new();
+    private readonly FlakyPublisher _publisher = new();
+    private readonly TailerStatus _status = new();
+    private readonly ITailerCursor _cursor;
+    private readonly LedgerTailer _tailer;
+    private readonly CancellationTokenSource _stop = new();
+
+    public LedgerTailerTests()
+    {
+        var lease = new InMemoryLease(new InMemoryLeaseGroup(), "tailer", "me", TimeSpan.FromSeconds(5), _time);
+        _cursor = new InMemoryTailerCursor(lease);
+        _tailer = new LedgerTailer(_ledger, lease, _cursor, new WatchedIndexSync(_store, new WatchedIndex(), _time), _store, _publisher,
+            new TowerMetrics(new CollectorRegistry()), _time,
+            Options.Create(new TailerOptions
+            {
+                StartAfterLedger = _ledger.Sequence,
+                StallTimeout = TimeSpan.FromSeconds(60),
+                RetryInitialDelay = TimeSpan.FromSeconds(1),
+                RetryMaxDelay = TimeSpan.FromSeconds(1),
+            }),
+            Options.Create(new DeadlineOptions()), _status, NullLogger<LedgerTailer>.Instance);
+    }
+
+    private sealed class FlakyPublisher : ITriggerPublisher
+    {
+        public List<uint> PublishedLedgers { get; } = [];
+
+        public int FailuresLeft { get; set; }
+
+        public Task PublishAsync(IReadOnlyCollection<TriggerChannel> triggers, CancellationToken ct)
+        {
+            lock (PublishedLedgers)
+            {
+                if (FailuresLeft > 0)
+                {
+                    FailuresLeft--;
+                    throw new InvalidOperationException("broker refused the batch");
+                }
+                PublishedLedgers.AddRange(triggers.Select(t => t.LedgerSequence).Distinct());
+            }
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>Moves the fake clock a second at a time until the condition holds (bounded in real time).</summary>
+    private async Task RunClockUntil(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"not reached: {what}");
+            _time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(5);
+        }
+    }
+
+    [Fact]
+    public async Task CursorAdvancesOnlyAfterTheTriggersArePublished_AndTheFailedLedgerIsRetried()
+    {
+        var run = _tailer.RunAsync(_stop.Token);
+        await RunClockUntil(() => _status.Current.State != TailerState.Standby, "leading");
+        var first = _ledger.CloseLedger().Header.Sequence;
+        await RunClockUntil(() => _status.Current.Cursor == first, "first ledger");
+
+        _publisher.FailuresLeft = 2;
+        var second = _ledger.CloseLedger().Header.Sequence;
+        await RunClockUntil(() => _publisher.FailuresLeft == 0, "the failing publications attempted");
+        Assert.Equal(first, await _cursor.GetAsync(default));
+
+        await RunClockUntil(() => _status.Current.Cursor == second, "the second ledger after the broker recovered");
+        Assert.Equal(second, await _cursor.GetAsync(default));
+        await _stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task NoLedgerWithinTheStallTimeout_ReportsStalled_ThenRecovers()
+    {
+        var run = _tailer.RunAsync(_stop.Token);
+        await RunClockUntil(() => _status.Current.State is TailerState.Syncing or TailerState.Synced, "leading");
+
+        await RunClockUntil(() => _status.Current.State == TailerState.Stalled, "stalled");
+
+        var next = _ledger.CloseLedger().Header.Sequence;
+        await RunClockUntil(() => _status.Current.Cursor == next && _status.Current.State != TailerState.Stalled, "recovered");
+        await _stop.CancelAsync();
+        await run;
+    }
+
+    public void Dispose() => _stop.Dispose();
+}
