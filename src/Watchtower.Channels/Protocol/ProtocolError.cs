@@ -10,7 +10,6 @@ public enum ProtocolErrorCode
     AlreadyFunded,
     UnexpectedRound,
     RoundInProgress,
-    ConflictingProposal,
     WrongEffectCount,
     EmptySnapshot,
     ForbiddenOperation,
@@ -26,7 +25,6 @@ public enum ProtocolErrorCode
     WrongSignatureCount,
     NoPendingRound,
     MalformedMessage,
-    UnsupportedVersion,
 }
 
 public sealed record ProtocolError(ProtocolErrorCode Code, string Message)
