@@ -6,7 +6,7 @@ using Watchtower.Stellar;
 namespace Watchtower.Standalone;
 
 /// <summary>What became of a submission: queued and then included, or refused.</summary>
-public sealed record SubmissionOutcome(SubmitStatus Status, TransactionHash Hash, TransactionRecord? Record, TxResult? Error);
+public sealed record SubmissionOutcome(SubmitStatus Status, TransactionHash Hash, TransactionRecord? Record, TransactionResult? Error);
 
 /// <summary>
 /// Owns the engine: serializes every call to it, runs the ledger close loop on the

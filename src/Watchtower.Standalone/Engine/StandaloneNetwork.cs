@@ -35,10 +35,10 @@ public enum SubmitStatus
     Error,
 }
 
-public sealed record SubmitResult(SubmitStatus Status, TransactionHash Hash, TxResult? Error = null);
+public sealed record SubmitResult(SubmitStatus Status, TransactionHash Hash, TransactionResult? Error = null);
 
 /// <summary>A queued transaction dropped at a ledger close because it stopped being valid (e.g. past its maxTime).</summary>
-public sealed record DroppedTransaction(TxFrame Frame, TxResult Result);
+public sealed record DroppedTransaction(TxFrame Frame, TransactionResult Result);
 
 public sealed record CloseResult(LedgerRecord Ledger, ImmutableArray<DroppedTransaction> Dropped, long SurgeBaseFee);
 
@@ -138,7 +138,7 @@ public sealed class StandaloneNetwork
         if (!frame.Tx.Operations.All(Operations.IsModelled))
         {
             return new SubmitResult(SubmitStatus.Error, frame.Hash,
-                TxResult.Of(TransactionProcessor.MinFee(ctx, frame.FeeOps), TxCode.NotSupported));
+                new TransactionResult(TransactionProcessor.MinFee(ctx, frame.FeeOps), TransactionResultCode.TxNotSupported, []));
         }
 
         Pending? replaced = null;
@@ -159,7 +159,7 @@ public sealed class StandaloneNetwork
             if ((BigInteger)frame.FeeBid * existing.Frame.FeeOps < needed)
             {
                 var minReplace = (long)((needed + existing.Frame.FeeOps - 1) / existing.Frame.FeeOps);
-                return new SubmitResult(SubmitStatus.Error, frame.Hash, TxResult.Of(minReplace, TxCode.InsufficientFee));
+                return new SubmitResult(SubmitStatus.Error, frame.Hash, new TransactionResult(minReplace, TransactionResultCode.TxInsufficientFee, []));
             }
 
             replaced = existing;
@@ -178,7 +178,7 @@ public sealed class StandaloneNetwork
         if (feeSource.AvailableBalance(_options.BaseReserve) - queuedFees < frame.FeeBid)
         {
             return new SubmitResult(SubmitStatus.Error, frame.Hash,
-                TxResult.Of(TransactionProcessor.MinFee(ctx, frame.FeeOps), TxCode.InsufficientBalance));
+                new TransactionResult(TransactionProcessor.MinFee(ctx, frame.FeeOps), TransactionResultCode.TxInsufficientBalance, []));
         }
 
         if (replaced is not null)
