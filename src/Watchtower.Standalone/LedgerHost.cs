@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Watchtower.Standalone.Engine;
 using Watchtower.Standalone.Persistence;
 using Watchtower.Stellar;
@@ -5,17 +6,18 @@ using Watchtower.Stellar;
 namespace Watchtower.Standalone;
 
 /// <summary>What became of a submission: queued and then included, or refused.</summary>
-public sealed record SubmissionOutcome(SubmitStatus Status, TransactionHash Hash, TransactionRecord? Record, TxResult? Error);
+public sealed record SubmissionOutcome(SubmitStatus Status, TransactionHash Hash, TransactionRecord? Record, TransactionResult? Error);
 
 /// <summary>
 /// Owns the engine: serializes every call to it, runs the ledger close loop on the
 /// <see cref="TimeProvider"/>, wakes submitters and streams when ledgers close, and persists.
 /// </summary>
-internal sealed class LedgerHost : IAsyncDisposable
+internal sealed partial class LedgerHost : IAsyncDisposable
 {
     private readonly object _gate = new();
     private readonly StandaloneOptions _options;
     private readonly TimeProvider _time;
+    private readonly ILogger _log;
     private readonly Dictionary<TransactionHash, TaskCompletionSource<SubmissionOutcome>> _waiters = new();
     private readonly SemaphoreSlim _submitted = new(0);
     private readonly CancellationTokenSource _stop = new();
@@ -26,6 +28,7 @@ internal sealed class LedgerHost : IAsyncDisposable
     {
         _options = options;
         _time = time;
+        _log = options.LoggerFactory.CreateLogger<LedgerHost>();
         var snapshot = options.StatePath is null ? null : NetworkSnapshot.Load(options.StatePath);
         Engine = new StandaloneNetwork(options.NetworkOptions, time, snapshot);
     }
@@ -144,13 +147,22 @@ internal sealed class LedgerHost : IAsyncDisposable
             _nextLedger = NewSignal();
         }
 
-        snapshot?.Save(_options.StatePath!);
-        foreach (var (waiter, outcome) in completions)
+        try
         {
-            waiter.TrySetResult(outcome);
+            snapshot?.Save(_options.StatePath!);
+        }
+        finally
+        {
+            // The ledger is closed in memory even if saving it failed (the next close saves again):
+            // its submitters and streams are told either way.
+            foreach (var (waiter, outcome) in completions)
+            {
+                waiter.TrySetResult(outcome);
+            }
+
+            signal.TrySetResult();
         }
 
-        signal.TrySetResult();
         return closed.Ledger;
     }
 
@@ -197,7 +209,7 @@ internal sealed class LedgerHost : IAsyncDisposable
         while (!ct.IsCancellationRequested)
         {
             await Task.Delay(interval, _time, ct).ConfigureAwait(false);
-            CloseLedger();
+            CloseLedgerInLoop();
         }
     }
 
@@ -214,10 +226,31 @@ internal sealed class LedgerHost : IAsyncDisposable
 
             if (Read(e => e.PendingCount) > 0)
             {
-                CloseLedger();
+                CloseLedgerInLoop();
             }
         }
     }
+
+    /// <summary>
+    /// A failed close must not end the loop: the engine's close is atomic, so the ledger is as it
+    /// was and the queued transactions are tried again at the next close.
+    /// </summary>
+    private void CloseLedgerInLoop()
+    {
+        try
+        {
+            CloseLedger();
+        }
+#pragma warning disable CA1031 // whatever the engine or the disk threw, the loop goes on; the error is logged
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogCloseFailed(_log, e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Ledger close failed; the close loop goes on")]
+    private static partial void LogCloseFailed(ILogger logger, Exception exception);
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

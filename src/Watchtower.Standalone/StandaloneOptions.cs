@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Watchtower.Standalone.Engine;
 using Watchtower.Stellar;
 
@@ -27,6 +29,9 @@ public sealed record StandaloneOptions
 
     /// <summary>What friendbot gives a new account.</summary>
     public Stroops FriendbotStartingBalance { get; init; } = Stroops.FromLumens(10_000m);
+
+    /// <summary>Where the server logs (e.g. a ledger close that failed); discarded by default.</summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
     internal StandaloneNetworkOptions NetworkOptions => new()
     {

@@ -14,12 +14,24 @@ public sealed class SignatureChecker
     private readonly Hash256 _contentsHash;
     private readonly ImmutableArray<DecoratedSignature> _signatures;
     private readonly bool[] _used;
+    private readonly SignatureVerificationCache? _cache;
 
     public SignatureChecker(TransactionHash contentsHash, ImmutableArray<DecoratedSignature> signatures)
+        : this(contentsHash, signatures, cache: null)
+    {
+    }
+
+    /// <summary>
+    /// A checker that takes verification outcomes from <paramref name="cache"/> and adds new ones to it, so
+    /// checkers built later for the same hash and signatures (e.g. at submission, then when applying)
+    /// verify each signature against each key only once.
+    /// </summary>
+    public SignatureChecker(TransactionHash contentsHash, ImmutableArray<DecoratedSignature> signatures, SignatureVerificationCache? cache)
     {
         _contentsHash = contentsHash.Value;
         _signatures = signatures.IsDefault ? [] : signatures;
         _used = new bool[_signatures.Length];
+        _cache = cache;
     }
 
     /// <summary>Which signatures have satisfied a signer so far, by index.</summary>
@@ -91,7 +103,7 @@ public sealed class SignatureChecker
             var sig = _signatures[i];
             for (var s = 0; s < signers.Count; s++)
             {
-                if (!Satisfies(sig, signers[s].Key, _contentsHash))
+                if (!Verifies(i, sig, signers[s].Key))
                 {
                     continue;
                 }
@@ -110,6 +122,11 @@ public sealed class SignatureChecker
 
         return false;
     }
+
+    private bool Verifies(int index, DecoratedSignature signature, SignerKey key) =>
+        _cache is null
+            ? Satisfies(signature, key, _contentsHash)
+            : _cache.GetOrVerify(index, key, () => Satisfies(signature, key, _contentsHash));
 
     private static int CappedWeight(Signer signer) => (int)Math.Min(signer.Weight, byte.MaxValue);
 
@@ -131,6 +148,30 @@ public sealed class SignatureChecker
             default:
                 return false;
         }
+    }
+}
+
+/// <summary>
+/// Outcomes of verifying one list of signatures (by index) against signer keys, for one contents hash:
+/// like stellar-core's signature cache, it spares verifying the same signature twice. Use one cache per
+/// (hash, signatures) pair. Not thread-safe.
+/// </summary>
+public sealed class SignatureVerificationCache
+{
+    private readonly Dictionary<(int Signature, SignerKey Key), bool> _outcomes = new();
+
+    /// <summary>How many outcomes are kept.</summary>
+    public int Count => _outcomes.Count;
+
+    internal bool GetOrVerify(int signatureIndex, SignerKey key, Func<bool> verify)
+    {
+        if (!_outcomes.TryGetValue((signatureIndex, key), out var outcome))
+        {
+            outcome = verify();
+            _outcomes[(signatureIndex, key)] = outcome;
+        }
+
+        return outcome;
     }
 }
 

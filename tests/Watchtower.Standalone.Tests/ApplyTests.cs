@@ -8,7 +8,7 @@ public sealed class ApplyTests
 {
     private static PaymentOperation Pay(KeyPair to, decimal lumens) => new(to.AccountId, Asset.Native, Stroops.FromLumens(lumens));
 
-    private static string Code(TransactionRecord r, int op = 0) => ResultCodeNames.Of(r.Result.Ops[op]);
+    private static string Code(TransactionRecord r, int op = 0) => r.Result.Results[op].ToHorizonName();
 
     [Fact]
     public void txFAILED_ChargesFee_ConsumesSequence_AndRollsBackEarlierOperations()
@@ -17,7 +17,7 @@ public sealed class ApplyTests
         var (a, b) = (f.Fund(2)[0], f.Fund(1)[0]);
         var before = f.Account(a);
         var r = f.SubmitAndClose(f.Sign(f.Builder(a).AddOperation(Pay(b, 5m)).AddOperation(Pay(KeyPair.Random(), 1m)), a));
-        Assert.Equal(TxCode.Failed, r.Result.Code);
+        Assert.Equal(TransactionResultCode.TxFailed, r.Result.Code);
         Assert.Equal("op_success", Code(r, 0));
         Assert.Equal("op_no_destination", Code(r, 1));
         Assert.Equal(200, r.Result.FeeCharged);
@@ -53,7 +53,7 @@ public sealed class ApplyTests
         var before = f.Account(r).Balance;
         var ledger = f.Engine.CloseLedger().Ledger;
         var failed = Assert.Single(ledger.Transactions, t => t.Frame.Source == r.AccountId);
-        Assert.Equal(TxCode.BadSeq, failed.Result.Code);
+        Assert.Equal(TransactionResultCode.TxBadSeq, failed.Result.Code);
         Assert.Equal(100, failed.Result.FeeCharged);
         Assert.Equal(before - 100, f.Account(r).Balance);
         Assert.Equal(rSeq.Value + 100, f.Account(r).SeqNum);
@@ -77,7 +77,7 @@ public sealed class ApplyTests
         var before = f.Account(a);
         var ledger = f.Engine.CloseLedger().Ledger;
         var failed = Assert.Single(ledger.Transactions, t => t.Frame.Source == a.AccountId);
-        Assert.Equal(TxCode.BadAuth, failed.Result.Code);
+        Assert.Equal(TransactionResultCode.TxBadAuth, failed.Result.Code);
         Assert.Equal(before.Balance - 100, f.Account(a).Balance);
         Assert.Equal(before.SeqNum + 1, f.Account(a).SeqNum);
     }
@@ -157,7 +157,7 @@ public sealed class ApplyTests
         Assert.Equal("op_no_issuer", Code(f.SubmitAndClose(f.Sign(f.Builder(holder).AddOperation(new ChangeTrustOperation(ghost, 10)), holder))));
         var usd = Asset.Credit("USD", issuer.AccountId);
         Assert.Equal("op_invalid_limit", Code(f.SubmitAndClose(f.Sign(f.Builder(holder).AddOperation(new ChangeTrustOperation(usd, 0)), holder))));
-        Assert.Equal("op_malformed", ResultCodeNames.Of(f.Rejected(f.Sign(f.Builder(issuer).AddOperation(new ChangeTrustOperation(usd, 10)), issuer)).Ops[0]));
+        Assert.Equal("op_malformed", f.Rejected(f.Sign(f.Builder(issuer).AddOperation(new ChangeTrustOperation(usd, 10)), issuer)).Results[0].ToHorizonName());
         Assert.True(f.SubmitAndClose(f.Sign(f.Builder(holder).AddOperation(new ChangeTrustOperation(usd, 10)), holder)).Successful);
         Assert.True(f.SubmitAndClose(f.Sign(f.Builder(holder).AddOperation(new ChangeTrustOperation(usd, 0)), holder)).Successful);
         Assert.Equal(0u, f.Account(holder).NumSubEntries);
@@ -180,9 +180,9 @@ public sealed class ApplyTests
         Assert.Empty(f.Account(a).Signers);
         Assert.Equal(0u, f.Account(a).NumSubEntries);
 
-        Assert.Equal("op_bad_signer", ResultCodeNames.Of(f.Rejected(f.Sign(f.Builder(a).AddOperation(Signer(a, 1)), a)).Ops[0]));
-        Assert.Equal("op_threshold_out_of_range", ResultCodeNames.Of(f.Rejected(f.Sign(f.Builder(a)
-            .AddOperation(new SetOptionsOperation(null, null, null, 256, null, null, null, null, null)), a)).Ops[0]));
+        Assert.Equal("op_bad_signer", f.Rejected(f.Sign(f.Builder(a).AddOperation(Signer(a, 1)), a)).Results[0].ToHorizonName());
+        Assert.Equal("op_threshold_out_of_range", f.Rejected(f.Sign(f.Builder(a)
+            .AddOperation(new SetOptionsOperation(null, null, null, 256, null, null, null, null, null)), a)).Results[0].ToHorizonName());
 
         var b = f.Builder(a);
         for (var i = 0; i < 20; i++)
@@ -208,8 +208,8 @@ public sealed class ApplyTests
             new Signer(new Ed25519SignerKey(low.AccountId), 1))), a)).Successful);
         var change = f.Builder(a).AddOperation(new SetOptionsOperation(null, null, null, null, null, null, null, null, new Signer(new Ed25519SignerKey(KeyPair.Random().AccountId), 1)));
         var r = f.Rejected(f.Sign(change, a));
-        Assert.Equal(TxCode.Failed, r.Code);
-        Assert.Equal("op_bad_auth", ResultCodeNames.Of(r.Ops[0]));
+        Assert.Equal(TransactionResultCode.TxFailed, r.Code);
+        Assert.Equal("op_bad_auth", r.Results[0].ToHorizonName());
         Assert.True(f.SubmitAndClose(f.Sign(change, a, low)).Successful);
         // A medium-threshold operation (home domain) is fine with one key.
         Assert.True(f.SubmitAndClose(f.Sign(f.Builder(a).AddOperation(new SetOptionsOperation(null, null, null, null, null, null, null, "example.com", null)), low)).Successful);
@@ -239,7 +239,7 @@ public sealed class ApplyTests
         var aBalance = f.Account(a).Balance - 100;
         var ok = f.SubmitAndClose(f.Sign(f.Builder(a).AddOperation(merge), a));
         Assert.True(ok.Successful);
-        Assert.Equal(aBalance, ok.Result.Ops[0].MergedBalance);
+        Assert.Equal(new Stroops(aBalance), ok.Result.Results[0].MergedBalance);
         Assert.Null(f.Engine.GetAccount(a.AccountId));
         Assert.Equal(destBefore + aBalance, f.Account(dest).Balance);
     }
@@ -256,7 +256,7 @@ public sealed class ApplyTests
         Assert.True(f.SubmitAndClose(f.Sign(f.Builder(a).AddOperation(new ManageDataOperation("k", null)), a)).Successful);
         Assert.Equal(0u, f.Account(a).NumSubEntries);
         Assert.Equal("op_data_name_not_found", Code(f.SubmitAndClose(f.Sign(f.Builder(a).AddOperation(new ManageDataOperation("k", null)), a))));
-        Assert.Equal("op_data_invalid_name", ResultCodeNames.Of(f.Rejected(f.Sign(f.Builder(a).AddOperation(new ManageDataOperation("bad\u0001", [1])), a)).Ops[0]));
+        Assert.Equal("op_data_invalid_name", f.Rejected(f.Sign(f.Builder(a).AddOperation(new ManageDataOperation("bad\u0001", [1])), a)).Results[0].ToHorizonName());
     }
 
     [Fact]
@@ -289,6 +289,6 @@ public sealed class ApplyTests
             .AddSignature(DecoratedSignature.ForHashX(preimage));
         Assert.True(f.SubmitAndClose(env).Successful);
         // The master key now has weight 0: its signature alone is not enough.
-        Assert.Equal(TxCode.BadAuth, f.Rejected(f.Sign(f.Builder(a).AddOperation(new BumpSequenceOperation(new SequenceNumber(0))), a)).Code);
+        Assert.Equal(TransactionResultCode.TxBadAuth, f.Rejected(f.Sign(f.Builder(a).AddOperation(new BumpSequenceOperation(new SequenceNumber(0))), a)).Code);
     }
 }

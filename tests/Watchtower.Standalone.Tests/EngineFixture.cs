@@ -58,13 +58,13 @@ internal sealed class EngineFixture
     public TransactionRecord SubmitAndClose(TransactionEnvelope env)
     {
         var s = Engine.Submit(env);
-        Assert.True(s.Status == SubmitStatus.Pending, $"{s.Status} {s.Error?.Code} {string.Join(",", s.Error?.Ops.Select(ResultCodeNames.Of) ?? [])}");
+        Assert.True(s.Status == SubmitStatus.Pending, $"{s.Status} {s.Error?.Code} {string.Join(",", s.Error?.Results.Select(o => o.ToHorizonName()) ?? [])}");
         var closed = Engine.CloseLedger();
         return Assert.Single(closed.Ledger.Transactions, t => t.Hash == s.Hash);
     }
 
     /// <summary>Submits expecting a refusal at submission; returns its result (nothing enters a ledger).</summary>
-    public TxResult Rejected(TransactionEnvelope env)
+    public TransactionResult Rejected(TransactionEnvelope env)
     {
         var s = Engine.Submit(env);
         Assert.Equal(SubmitStatus.Error, s.Status);

@@ -19,11 +19,11 @@ public sealed class FeeBumpAndQueueTests
         var inner = f.Sign(f.Builder(a).AddOperation(NoOpBump), a);
         var (aBefore, payerBefore) = (f.Account(a), f.Account(payer));
         var r = f.SubmitAndClose(Bump(f, inner, payer, 1000));
-        Assert.Equal(TxCode.FeeBumpInnerSuccess, r.Result.Code);
-        Assert.Equal(TxCode.Success, r.Result.Inner!.Code);
-        Assert.Equal(inner.Hash(f.Network), r.Result.InnerHash);
+        Assert.Equal(TransactionResultCode.TxFeeBumpInnerSuccess, r.Result.Code);
+        Assert.Equal(TransactionResultCode.TxSuccess, r.Result.Inner!.Result.Code);
+        Assert.Equal(inner.Hash(f.Network), r.Result.Inner.TransactionHash);
         Assert.Equal(200, r.Result.FeeCharged);
-        Assert.Equal(100, r.Result.Inner.FeeCharged); // what the inner transaction alone would have paid (protocol < 25)
+        Assert.Equal(100, r.Result.Inner.Result.FeeCharged); // what the inner transaction alone would have paid (protocol < 25)
         Assert.Equal(aBefore.Balance, f.Account(a).Balance);
         Assert.Equal(aBefore.SeqNum + 1, f.Account(a).SeqNum);
         Assert.Equal(payerBefore.Balance - 200, f.Account(payer).Balance);
@@ -37,9 +37,9 @@ public sealed class FeeBumpAndQueueTests
         var (a, payer) = (f.Fund(1)[0], f.Fund(1)[0]);
         var inner = f.Sign(f.Builder(a).AddOperation(new PaymentOperation(KeyPair.Random().AccountId, Asset.Native, Stroops.FromLumens(1m))), a);
         var r = f.SubmitAndClose(Bump(f, inner, payer, 200));
-        Assert.Equal(TxCode.FeeBumpInnerFailed, r.Result.Code);
-        Assert.Equal(TxCode.Failed, r.Result.Inner!.Code);
-        Assert.Equal("op_no_destination", ResultCodeNames.Of(r.Result.Inner.Ops[0]));
+        Assert.Equal(TransactionResultCode.TxFeeBumpInnerFailed, r.Result.Code);
+        Assert.Equal(TransactionResultCode.TxFailed, r.Result.Inner!.Result.Code);
+        Assert.Equal("op_no_destination", r.Result.Inner.Result.Results[0].ToHorizonName());
         Assert.Equal(200, r.Result.FeeCharged);
     }
 
@@ -49,10 +49,10 @@ public sealed class FeeBumpAndQueueTests
         var f = new EngineFixture();
         var (a, payer) = (f.Fund(1)[0], f.Fund(1)[0]);
         var inner = f.Sign(f.Builder(a).AddOperation(NoOpBump), a);
-        Assert.Equal(TxCode.InsufficientFee, f.Rejected(Bump(f, inner, payer, 199)).Code);
+        Assert.Equal(TransactionResultCode.TxInsufficientFee, f.Rejected(Bump(f, inner, payer, 199)).Code);
         var rich = f.Sign(f.Builder(a).WithFee(500).AddOperation(NoOpBump), a);
         var belowInnerRate = f.Rejected(Bump(f, rich, payer, 999));
-        Assert.Equal(TxCode.InsufficientFee, belowInnerRate.Code);
+        Assert.Equal(TransactionResultCode.TxInsufficientFee, belowInnerRate.Code);
         Assert.Equal(1000, belowInnerRate.FeeCharged); // what would have matched the inner rate
     }
 
@@ -63,7 +63,7 @@ public sealed class FeeBumpAndQueueTests
         var (a, payer) = (f.Fund(1)[0], f.Fund(1)[0]);
         var badInner = f.Sign(new TransactionBuilder(a.AccountId, f.Seq(a) + 3).AddOperation(NoOpBump), a);
         var env = Bump(f, badInner, payer, 400).Sign(f.Network, KeyPair.Random());
-        Assert.Equal(TxCode.BadAuthExtra, f.Rejected(env).Code);
+        Assert.Equal(TransactionResultCode.TxBadAuthExtra, f.Rejected(env).Code);
     }
 
     [Fact]
@@ -73,8 +73,8 @@ public sealed class FeeBumpAndQueueTests
         var (a, payer) = (f.Fund(1)[0], f.Fund(1)[0]);
         var inner = f.Sign(new TransactionBuilder(a.AccountId, f.Seq(a) + 3).AddOperation(NoOpBump), a);
         var r = f.Rejected(Bump(f, inner, payer, 400));
-        Assert.Equal(TxCode.FeeBumpInnerFailed, r.Code);
-        Assert.Equal(TxCode.BadSeq, r.Inner!.Code);
+        Assert.Equal(TransactionResultCode.TxFeeBumpInnerFailed, r.Code);
+        Assert.Equal(TransactionResultCode.TxBadSeq, r.Inner!.Result.Code);
         // An inner transaction with a too-low own fee is fine when bumped (only the outer fee counts).
         var cheap = f.Sign(f.Builder(a).WithFee(0).AddOperation(NoOpBump), a);
         Assert.True(f.SubmitAndClose(Bump(f, cheap, payer, 200)).Successful);
@@ -87,8 +87,8 @@ public sealed class FeeBumpAndQueueTests
         var (a, payer) = (f.Fund(1)[0], f.Fund(1)[0]);
         var inner = f.Sign(f.Builder(a).AddOperation(NoOpBump), a);
         var unsigned = FeeBumpTransaction.Wrap(inner, payer.AccountId, 200).ToEnvelope();
-        Assert.Equal(TxCode.BadAuth, f.Rejected(unsigned).Code);
-        Assert.Equal(TxCode.NoAccount, f.Rejected(Bump(f, inner, KeyPair.Random(), 200)).Code);
+        Assert.Equal(TransactionResultCode.TxBadAuth, f.Rejected(unsigned).Code);
+        Assert.Equal(TransactionResultCode.TxNoAccount, f.Rejected(Bump(f, inner, KeyPair.Random(), 200)).Code);
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class FeeBumpAndQueueTests
         // Rate of the queued tx: 100/op; the bump needs 10x that over its 2 ops.
         var weak = f.Engine.Submit(Bump(f, inner, payer, 1999));
         Assert.Equal(SubmitStatus.Error, weak.Status);
-        Assert.Equal(TxCode.InsufficientFee, weak.Error!.Code);
+        Assert.Equal(TransactionResultCode.TxInsufficientFee, weak.Error!.Code);
         Assert.Equal(2000, weak.Error.FeeCharged);
         var strong = Bump(f, inner, payer, 2000);
         Assert.Equal(SubmitStatus.Pending, f.Engine.Submit(strong).Status);
@@ -175,7 +175,7 @@ public sealed class FeeBumpAndQueueTests
         f.Advance(TimeSpan.FromSeconds(60));
         var closed = f.Engine.CloseLedger();
         Assert.Empty(closed.Ledger.Transactions);
-        Assert.Equal(TxCode.TooLate, Assert.Single(closed.Dropped).Result.Code);
+        Assert.Equal(TransactionResultCode.TxTooLate, Assert.Single(closed.Dropped).Result.Code);
         Assert.Equal(before.Balance, f.Account(a).Balance);
         Assert.Equal(0, f.Engine.PendingCount);
     }

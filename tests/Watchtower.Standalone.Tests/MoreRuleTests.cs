@@ -8,14 +8,14 @@ public sealed class MoreRuleTests
 {
     private static SetOptionsOperation Flags(uint? set = null, uint? clear = null) => new(null, clear, set, null, null, null, null, null, null);
 
-    private static string Code(TransactionRecord r, int op = 0) => ResultCodeNames.Of(r.Result.Ops[op]);
+    private static string Code(TransactionRecord r, int op = 0) => r.Result.Results[op].ToHorizonName();
 
     [Fact]
     public void SetOptions_BAD_FLAGS_UNKNOWN_FLAG_INVALID_HOME_DOMAIN_AtSubmission()
     {
         var f = new EngineFixture();
         var a = f.Fund(1)[0];
-        string Rejected(Operation op) => ResultCodeNames.Of(f.Rejected(f.Sign(f.Builder(a).AddOperation(op), a)).Ops[0]);
+        string Rejected(Operation op) => f.Rejected(f.Sign(f.Builder(a).AddOperation(op), a)).Results[0].ToHorizonName();
         Assert.Equal("op_bad_flags", Rejected(Flags(set: 1, clear: 1)));
         Assert.Equal("op_unknown_flag", Rejected(Flags(set: 0x10)));
         Assert.Equal("op_invalid_home_domain", Rejected(new SetOptionsOperation(null, null, null, null, null, null, null, "bad\ndomain", null)));
@@ -52,7 +52,7 @@ public sealed class MoreRuleTests
         var env = f.Sign(f.Builder(a).AddOperation(new ManageDataOperation("k", [1]) { SourceAccount = ghost.AccountId }), a, ghost);
         var r = f.SubmitAndClose(env);
         // …and fails when applied because the account still does not exist: fee and sequence are consumed.
-        Assert.Equal(TxCode.Failed, r.Result.Code);
+        Assert.Equal(TransactionResultCode.TxFailed, r.Result.Code);
         Assert.Equal("op_no_source_account", Code(r));
         Assert.Equal(100, r.Result.FeeCharged);
     }
@@ -95,8 +95,8 @@ public sealed class MoreRuleTests
             .AddOperation(new SetOptionsOperation(null, null, null, null, null, null, null, null, new Signer(new Ed25519SignerKey(k2.AccountId), 1)))
             .AddOperation(new SetOptionsOperation(null, null, null, 0, 2, 2, 2, null, null)), a)).Successful);
         var bump = f.Builder(a).AddOperation(new BumpSequenceOperation(new SequenceNumber(0)));
-        Assert.Equal(TxCode.BadAuth, f.Rejected(f.Sign(bump, k1)).Code);
-        Assert.Equal(TxCode.BadAuth, f.Rejected(f.Sign(bump, a, k1)).Code); // master weight 0: its signature counts for nothing
+        Assert.Equal(TransactionResultCode.TxBadAuth, f.Rejected(f.Sign(bump, k1)).Code);
+        Assert.Equal(TransactionResultCode.TxBadAuth, f.Rejected(f.Sign(bump, a, k1)).Code); // master weight 0: its signature counts for nothing
         Assert.True(f.SubmitAndClose(f.Sign(bump, k1, k2)).Successful);
     }
 
@@ -108,7 +108,7 @@ public sealed class MoreRuleTests
         // master weight 1 against thresholds low 1 / medium 2 / high 3.
         Assert.True(f.SubmitAndClose(f.Sign(f.Builder(a).AddOperation(new SetOptionsOperation(null, null, null, null, 1, 2, 3, null, null)), a)).Successful);
         Assert.True(f.SubmitAndClose(f.Sign(f.Builder(a).AddOperation(new BumpSequenceOperation(new SequenceNumber(0))), a)).Successful);
-        string OpCode(Operation op) => ResultCodeNames.Of(f.Rejected(f.Sign(f.Builder(a).AddOperation(op), a)).Ops[0]);
+        string OpCode(Operation op) => f.Rejected(f.Sign(f.Builder(a).AddOperation(op), a)).Results[0].ToHorizonName();
         Assert.Equal("op_bad_auth", OpCode(new PaymentOperation(dest.AccountId, Asset.Native, new Stroops(1))));
         Assert.Equal("op_bad_auth", OpCode(new AccountMergeOperation(dest.AccountId)));
         Assert.Equal("op_bad_auth", OpCode(new SetOptionsOperation(null, null, null, null, 0, null, null, null, null)));

@@ -16,7 +16,7 @@ public sealed class ValidationTests
         var a = f.Fund(1)[0];
         var tx = new Transaction(a.AccountId, 100, f.Seq(a) + 1, Preconditions.None, Memo.None, ImmutableArray<Operation>.Empty);
         var env = new TransactionV1Envelope(tx, []).Sign(f.Network, a);
-        Assert.Equal(TxCode.MissingOperation, f.Rejected(env).Code);
+        Assert.Equal(TransactionResultCode.TxMissingOperation, f.Rejected(env).Code);
     }
 
     [Fact]
@@ -26,7 +26,7 @@ public sealed class ValidationTests
         var a = f.Fund(1)[0];
         var key = new Ed25519SignerKey(a.AccountId);
         var env = f.Sign(f.Builder(a).WithPreconditions(new Preconditions { ExtraSigners = [key, key] }).AddOperation(NoOpBump), a);
-        Assert.Equal(TxCode.Malformed, f.Rejected(env).Code);
+        Assert.Equal(TransactionResultCode.TxMalformed, f.Rejected(env).Code);
     }
 
     [Fact]
@@ -37,9 +37,9 @@ public sealed class ValidationTests
         var before = f.Account(a);
         var close = f.Engine.Latest.Header.CloseTime;
         var early = f.Sign(f.Builder(a).WithTimeBounds(new TimeBounds(close + 100, 0)).AddOperation(NoOpBump), a);
-        Assert.Equal(TxCode.TooEarly, f.Rejected(early).Code);
+        Assert.Equal(TransactionResultCode.TxTooEarly, f.Rejected(early).Code);
         var late = f.Sign(f.Builder(a).WithTimeBounds(new TimeBounds(0, close - 1)).AddOperation(NoOpBump), a);
-        Assert.Equal(TxCode.TooLate, f.Rejected(late).Code);
+        Assert.Equal(TransactionResultCode.TxTooLate, f.Rejected(late).Code);
         f.Engine.CloseLedger();
         Assert.Equal(before with { LastModifiedLedger = before.LastModifiedLedger }, f.Account(a));
 
@@ -56,9 +56,9 @@ public sealed class ValidationTests
         var a = f.Fund(1)[0];
         var next = f.Engine.Latest.Sequence + 1;
         var early = f.Sign(f.Builder(a).WithPreconditions(new Preconditions { LedgerBounds = new LedgerBounds(next + 5, 0) }).AddOperation(NoOpBump), a);
-        Assert.Equal(TxCode.TooEarly, f.Rejected(early).Code);
+        Assert.Equal(TransactionResultCode.TxTooEarly, f.Rejected(early).Code);
         var late = f.Sign(f.Builder(a).WithPreconditions(new Preconditions { LedgerBounds = new LedgerBounds(0, next) }).AddOperation(NoOpBump), a);
-        Assert.Equal(TxCode.TooLate, f.Rejected(late).Code);
+        Assert.Equal(TransactionResultCode.TxTooLate, f.Rejected(late).Code);
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public sealed class ValidationTests
         var a = f.Fund(1)[0];
         var env = f.Sign(f.Builder(a).WithFee(99).AddOperation(NoOpBump), a);
         var r = f.Rejected(env);
-        Assert.Equal(TxCode.InsufficientFee, r.Code);
+        Assert.Equal(TransactionResultCode.TxInsufficientFee, r.Code);
         Assert.Equal(100, r.FeeCharged);
     }
 
@@ -78,7 +78,7 @@ public sealed class ValidationTests
         var f = new EngineFixture();
         var ghost = KeyPair.Random();
         var env = f.Sign(new TransactionBuilder(ghost.AccountId, new SequenceNumber(1)).AddOperation(NoOpBump), ghost);
-        Assert.Equal(TxCode.NoAccount, f.Rejected(env).Code);
+        Assert.Equal(TransactionResultCode.TxNoAccount, f.Rejected(env).Code);
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public sealed class ValidationTests
         var f = new EngineFixture();
         var a = f.Fund(1)[0];
         var env = f.Sign(new TransactionBuilder(a.AccountId, f.Seq(a) + 1).AddOperation(NoOpBump), a);
-        Assert.Equal(TxCode.BadSeq, f.Rejected(env).Code);
+        Assert.Equal(TransactionResultCode.TxBadSeq, f.Rejected(env).Code);
         Assert.Equal(f.Seq(a), new SequenceNumber(f.Account(a).SeqNum));
     }
 
@@ -105,7 +105,7 @@ public sealed class ValidationTests
 
         var tooHighMin = f.Sign(new TransactionBuilder(a.AccountId, f.Seq(a) + 5)
             .WithPreconditions(new Preconditions { MinSeqNum = f.Seq(a) + 1 }).AddOperation(NoOpBump), a);
-        Assert.Equal(TxCode.BadSeq, f.Rejected(tooHighMin).Code);
+        Assert.Equal(TransactionResultCode.TxBadSeq, f.Rejected(tooHighMin).Code);
     }
 
     [Fact]
@@ -119,9 +119,9 @@ public sealed class ValidationTests
         Assert.Equal(f.Engine.Latest.Header.CloseTime, account.SeqTime);
 
         var aged = f.Sign(f.Builder(a).WithPreconditions(new Preconditions { MinSeqAge = 60 }).AddOperation(NoOpBump), a);
-        Assert.Equal(TxCode.BadMinSeqAgeOrGap, f.Rejected(aged).Code);
+        Assert.Equal(TransactionResultCode.TxBadMinSeqAgeOrGap, f.Rejected(aged).Code);
         var gapped = f.Sign(f.Builder(a).WithPreconditions(new Preconditions { MinSeqLedgerGap = 3 }).AddOperation(NoOpBump), a);
-        Assert.Equal(TxCode.BadMinSeqAgeOrGap, f.Rejected(gapped).Code);
+        Assert.Equal(TransactionResultCode.TxBadMinSeqAgeOrGap, f.Rejected(gapped).Code);
 
         f.Advance(TimeSpan.FromSeconds(120));
         f.Engine.CloseLedger();
@@ -138,8 +138,8 @@ public sealed class ValidationTests
     {
         var f = new EngineFixture();
         var a = f.Fund(1)[0];
-        Assert.Equal(TxCode.BadAuth, f.Rejected(f.Sign(f.Builder(a).AddOperation(NoOpBump))).Code);
-        Assert.Equal(TxCode.BadAuth, f.Rejected(f.Sign(f.Builder(a).AddOperation(NoOpBump), KeyPair.Random())).Code);
+        Assert.Equal(TransactionResultCode.TxBadAuth, f.Rejected(f.Sign(f.Builder(a).AddOperation(NoOpBump))).Code);
+        Assert.Equal(TransactionResultCode.TxBadAuth, f.Rejected(f.Sign(f.Builder(a).AddOperation(NoOpBump), KeyPair.Random())).Code);
     }
 
     [Fact]
@@ -148,7 +148,7 @@ public sealed class ValidationTests
         var f = new EngineFixture();
         var a = f.Fund(1)[0];
         var env = f.Sign(f.Builder(a).AddOperation(NoOpBump), a, KeyPair.Random());
-        Assert.Equal(TxCode.BadAuthExtra, f.Rejected(env).Code);
+        Assert.Equal(TransactionResultCode.TxBadAuthExtra, f.Rejected(env).Code);
     }
 
     [Fact]
@@ -158,7 +158,7 @@ public sealed class ValidationTests
         var a = f.Fund(1)[0];
         var extra = KeyPair.Random();
         var b = f.Builder(a).WithPreconditions(new Preconditions { ExtraSigners = [new Ed25519SignerKey(extra.AccountId)] }).AddOperation(NoOpBump);
-        Assert.Equal(TxCode.BadAuth, f.Rejected(f.Sign(b, a)).Code);
+        Assert.Equal(TransactionResultCode.TxBadAuth, f.Rejected(f.Sign(b, a)).Code);
         Assert.True(f.SubmitAndClose(f.Sign(b, a, extra)).Successful);
     }
 
@@ -168,7 +168,7 @@ public sealed class ValidationTests
         var f = new EngineFixture();
         var a = f.Fund(1, lumens: 1m)[0]; // exactly the 2-entry reserve: nothing left for fees
         var env = f.Sign(f.Builder(a).AddOperation(NoOpBump), a);
-        Assert.Equal(TxCode.InsufficientBalance, f.Rejected(env).Code);
+        Assert.Equal(TransactionResultCode.TxInsufficientBalance, f.Rejected(env).Code);
     }
 
     [Fact]
@@ -178,8 +178,8 @@ public sealed class ValidationTests
         var keys = f.Fund(2);
         var env = f.Sign(f.Builder(keys[0]).AddOperation(new BumpSequenceOperation(new SequenceNumber(0)) { SourceAccount = keys[1].AccountId }), keys[0]);
         var r = f.Rejected(env);
-        Assert.Equal(TxCode.Failed, r.Code);
-        Assert.Equal(OpOuterCode.BadAuth, r.Ops[0].Outer);
+        Assert.Equal(TransactionResultCode.TxFailed, r.Code);
+        Assert.Equal(OperationResultCode.OpBadAuth, r.Results[0].Code);
     }
 
     [Fact]
@@ -188,7 +188,7 @@ public sealed class ValidationTests
         var f = new EngineFixture();
         var a = f.Fund(1)[0];
         var r = f.Rejected(f.Sign(f.Builder(a).AddOperation(new BumpSequenceOperation(new SequenceNumber(-1))), a));
-        Assert.Equal(TxCode.Failed, r.Code);
-        Assert.Equal("op_bad_seq", ResultCodeNames.Of(r.Ops[0]));
+        Assert.Equal(TransactionResultCode.TxFailed, r.Code);
+        Assert.Equal("op_bad_seq", r.Results[0].ToHorizonName());
     }
 }

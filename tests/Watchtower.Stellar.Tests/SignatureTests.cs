@@ -85,6 +85,30 @@ public class SignatureTests
     }
 
     [Fact]
+    public void Checker_WithASharedCache_VerifiesEachSignatureOnceAndReusesTheOutcome()
+    {
+        var env = Envelope().Sign(Network.Standalone, A);
+        var signers = SignatureChecker.AccountSigners(A.AccountId, new Thresholds(1, 0, 0, 0), [new Signer(new Ed25519SignerKey(B.AccountId), 1)]);
+        var cache = new SignatureVerificationCache();
+        Assert.True(new SignatureChecker(HashOf(env), env.Signatures, cache).CheckSignature(signers, 1));
+        var kept = cache.Count;
+        Assert.True(kept > 0);
+
+        // A later checker (e.g. at apply) answers from the cache: no new verification, same outcome.
+        var again = new SignatureChecker(HashOf(env), env.Signatures, cache);
+        Assert.True(again.CheckSignature(signers, 1));
+        Assert.True(again.CheckAllSignaturesUsed());
+        Assert.Equal(kept, cache.Count);
+
+        // The outcome is taken as verified: proof that the signature is not checked again.
+        var tampered = env.Signatures[0].SignatureSpan.ToArray();
+        tampered[0] ^= 1;
+        var forged = ImmutableArray.Create(new DecoratedSignature(env.Signatures[0].Hint, tampered));
+        Assert.True(new SignatureChecker(HashOf(env), forged, cache).CheckSignature(signers, 1));
+        Assert.False(new SignatureChecker(HashOf(env), forged).CheckSignature(signers, 1));
+    }
+
+    [Fact]
     public void Checker_InsufficientWeight_Fails()
     {
         var env = Envelope().Sign(Network.Standalone, A);

@@ -11,7 +11,7 @@ public sealed record TransactionRecord(
     uint Ledger,
     int ApplicationOrder,
     DateTimeOffset CreatedAt,
-    TxResult Result)
+    TransactionResult Result)
 {
     public TransactionHash Hash => Frame.Hash;
 
@@ -20,7 +20,7 @@ public sealed record TransactionRecord(
     /// <summary>Horizon's TOID: ledger &lt;&lt; 32 | application order &lt;&lt; 12 (operation 0).</summary>
     public long PagingToken => Toid.Of(Ledger, ApplicationOrder, 0);
 
-    public byte[] ResultXdr => Result.ToXdr();
+    public byte[] ResultXdr => XdrCodec.Encode(Result);
 
     /// <summary>TransactionMeta v2 with one (empty) OperationMeta per applied operation: valid, but without ledger entry changes.</summary>
     public byte[] MetaXdr

@@ -27,24 +27,30 @@ internal static class Operations
     };
 
     /// <summary>Checks that depend on the operation alone (doCheckValid); success when it may apply.</summary>
-    public static OpResult CheckValid(Operation op, AccountId source)
+    public static OperationResult CheckValid(Operation op, AccountId source)
     {
         var type = op.Type;
         var code = op switch
         {
-            CreateAccountOperation ca => ca.StartingBalance.Value < 0 || ca.Destination == source ? CreateAccountCodes.Malformed : 0,
-            PaymentOperation p => p.Amount.Value <= 0 ? PaymentCodes.Malformed : 0,
+            CreateAccountOperation ca => ca.StartingBalance.Value < 0 || ca.Destination == source ? (int)CreateAccountResultCode.Malformed : 0,
+            PaymentOperation p => p.Amount.Value <= 0 ? (int)PaymentResultCode.Malformed : 0,
             SetOptionsOperation so => CheckSetOptions(so, source),
-            ChangeTrustOperation ct => ct.Limit < 0 || ct.Line is NativeAsset || IssuerOf(ct.Line) == source ? ChangeTrustCodes.Malformed : 0,
-            AccountMergeOperation am => am.Destination.Account == source ? AccountMergeCodes.Malformed : 0,
-            ManageDataOperation md => md.Name.Length == 0 || !IsValidString(md.Name) ? ManageDataCodes.InvalidName : 0,
-            BumpSequenceOperation bs => bs.BumpTo.Value < 0 ? BumpSequenceCodes.BadSeq : 0,
+            ChangeTrustOperation ct => ct.Limit < 0 || ct.Line is NativeAsset || IssuerOf(ct.Line) == source ? (int)ChangeTrustResultCode.Malformed : 0,
+            AccountMergeOperation am => am.Destination.Account == source ? (int)AccountMergeResultCode.Malformed : 0,
+            ManageDataOperation md => md.Name.Length == 0 || !IsValidString(md.Name) ? (int)ManageDataResultCode.InvalidName : 0,
+            BumpSequenceOperation bs => bs.BumpTo.Value < 0 ? (int)BumpSequenceResultCode.BadSeq : 0,
             _ => 0,
         };
-        return new OpResult(type, OpOuterCode.Inner, code);
+        return InnerResult(type, code);
     }
 
-    public static OpResult Apply(LedgerView view, LedgerContext ctx, Operation op, AccountId source) => op switch
+    /// <summary>An opINNER result with a per-type code; a merge's success (here a placeholder) carries a zero balance.</summary>
+    public static OperationResult InnerResult(OperationType type, int code) =>
+        type == OperationType.AccountMerge && code == 0
+            ? OperationResult.AccountMergeSuccess(new Stroops(0))
+            : OperationResult.Inner(type, code);
+
+    public static OperationResult Apply(LedgerView view, LedgerContext ctx, Operation op, AccountId source) => op switch
     {
         CreateAccountOperation ca => CreateAccount(view, ctx, ca, source),
         PaymentOperation p => Payment(view, ctx, p, source),
@@ -60,17 +66,17 @@ internal static class Operations
     {
         if ((so.SetFlags is { } s && (s & ~AccountState.AllFlags) != 0) || (so.ClearFlags is { } c && (c & ~AccountState.AllFlags) != 0))
         {
-            return SetOptionsCodes.UnknownFlag;
+            return (int)SetOptionsResultCode.UnknownFlag;
         }
 
         if (so.SetFlags is { } set && so.ClearFlags is { } clear && (set & clear) != 0)
         {
-            return SetOptionsCodes.BadFlags;
+            return (int)SetOptionsResultCode.BadFlags;
         }
 
         if (so.MasterWeight > 255 || so.LowThreshold > 255 || so.MedThreshold > 255 || so.HighThreshold > 255)
         {
-            return SetOptionsCodes.ThresholdOutOfRange;
+            return (int)SetOptionsResultCode.ThresholdOutOfRange;
         }
 
         if (so.Signer is { } signer)
@@ -79,50 +85,50 @@ internal static class Operations
             var emptyPayload = signer.Key is SignedPayloadSignerKey sp && sp.PayloadSpan.IsEmpty;
             if (isSelf || signer.Weight > 255 || emptyPayload)
             {
-                return SetOptionsCodes.BadSigner;
+                return (int)SetOptionsResultCode.BadSigner;
             }
         }
 
         if (so.HomeDomain is { } domain && !IsValidString(domain))
         {
-            return SetOptionsCodes.InvalidHomeDomain;
+            return (int)SetOptionsResultCode.InvalidHomeDomain;
         }
 
         return 0;
     }
 
-    private static OpResult CreateAccount(LedgerView view, LedgerContext ctx, CreateAccountOperation op, AccountId sourceId)
+    private static OperationResult CreateAccount(LedgerView view, LedgerContext ctx, CreateAccountOperation op, AccountId sourceId)
     {
         const OperationType type = OperationType.CreateAccount;
         if (view.Account(op.Destination) is not null)
         {
-            return OpResult.Fail(type, CreateAccountCodes.AlreadyExist);
+            return OperationResult.Inner(CreateAccountResultCode.AlreadyExist);
         }
 
         var starting = op.StartingBalance.Value;
         if (starting < 2 * ctx.BaseReserve)
         {
-            return OpResult.Fail(type, CreateAccountCodes.LowReserve);
+            return OperationResult.Inner(CreateAccountResultCode.LowReserve);
         }
 
         var source = view.Account(sourceId)!;
         if (source.AvailableBalance(ctx.BaseReserve) < starting)
         {
-            return OpResult.Fail(type, CreateAccountCodes.Underfunded);
+            return OperationResult.Inner(CreateAccountResultCode.Underfunded);
         }
 
         view.Put(source with { Balance = source.Balance - starting, LastModifiedLedger = ctx.LedgerSeq });
         view.Put(AccountState.Create(op.Destination, starting, (long)ctx.LedgerSeq << 32, ctx.LedgerSeq));
-        return OpResult.Ok(type);
+        return OperationResult.Inner(type, 0);
     }
 
-    private static OpResult Payment(LedgerView view, LedgerContext ctx, PaymentOperation op, AccountId sourceId)
+    private static OperationResult Payment(LedgerView view, LedgerContext ctx, PaymentOperation op, AccountId sourceId)
     {
         const OperationType type = OperationType.Payment;
         var destId = op.Destination.Account;
         if (destId == sourceId && op.Asset is NativeAsset)
         {
-            return OpResult.Ok(type);
+            return OperationResult.Inner(type, 0);
         }
 
         var amount = op.Amount.Value;
@@ -131,7 +137,7 @@ internal static class Operations
         var toIssuer = issuer is not null && issuer == destId;
         if (!toIssuer && view.Account(destId) is null)
         {
-            return OpResult.Fail(type, PaymentCodes.NoDestination);
+            return OperationResult.Inner(PaymentResultCode.NoDestination);
         }
 
         // Credit the destination first, then debit the source, as PathPaymentStrictReceive does.
@@ -140,18 +146,18 @@ internal static class Operations
             var dest = view.Account(destId)!;
             if (dest.Balance > long.MaxValue - amount)
             {
-                return OpResult.Fail(type, PaymentCodes.LineFull);
+                return OperationResult.Inner(PaymentResultCode.LineFull);
             }
 
             view.Put(dest with { Balance = dest.Balance + amount, LastModifiedLedger = ctx.LedgerSeq });
             var source = view.Account(sourceId)!;
             if (source.AvailableBalance(ctx.BaseReserve) < amount)
             {
-                return OpResult.Fail(type, PaymentCodes.Underfunded);
+                return OperationResult.Inner(PaymentResultCode.Underfunded);
             }
 
             view.Put(source with { Balance = source.Balance - amount, LastModifiedLedger = ctx.LedgerSeq });
-            return OpResult.Ok(type);
+            return OperationResult.Inner(type, 0);
         }
 
         if (!toIssuer)
@@ -159,17 +165,17 @@ internal static class Operations
             var line = view.TrustLine(destId, op.Asset);
             if (line is null)
             {
-                return OpResult.Fail(type, PaymentCodes.NoTrust);
+                return OperationResult.Inner(PaymentResultCode.NoTrust);
             }
 
             if (!line.IsAuthorized)
             {
-                return OpResult.Fail(type, PaymentCodes.NotAuthorized);
+                return OperationResult.Inner(PaymentResultCode.NotAuthorized);
             }
 
             if (line.Balance > line.Limit - amount)
             {
-                return OpResult.Fail(type, PaymentCodes.LineFull);
+                return OperationResult.Inner(PaymentResultCode.LineFull);
             }
 
             view.Put(line with { Balance = line.Balance + amount, LastModifiedLedger = ctx.LedgerSeq });
@@ -180,26 +186,26 @@ internal static class Operations
             var srcLine = view.TrustLine(sourceId, op.Asset);
             if (srcLine is null)
             {
-                return OpResult.Fail(type, PaymentCodes.SrcNoTrust);
+                return OperationResult.Inner(PaymentResultCode.SrcNoTrust);
             }
 
             if (!srcLine.IsAuthorized)
             {
-                return OpResult.Fail(type, PaymentCodes.SrcNotAuthorized);
+                return OperationResult.Inner(PaymentResultCode.SrcNotAuthorized);
             }
 
             if (srcLine.Balance < amount)
             {
-                return OpResult.Fail(type, PaymentCodes.Underfunded);
+                return OperationResult.Inner(PaymentResultCode.Underfunded);
             }
 
             view.Put(srcLine with { Balance = srcLine.Balance - amount, LastModifiedLedger = ctx.LedgerSeq });
         }
 
-        return OpResult.Ok(type);
+        return OperationResult.Inner(type, 0);
     }
 
-    private static OpResult SetOptions(LedgerView view, LedgerContext ctx, SetOptionsOperation op, AccountId sourceId)
+    private static OperationResult SetOptions(LedgerView view, LedgerContext ctx, SetOptionsOperation op, AccountId sourceId)
     {
         const OperationType type = OperationType.SetOptions;
         var account = view.Account(sourceId)!;
@@ -207,7 +213,7 @@ internal static class Operations
         {
             if (inflationDest != sourceId && view.Account(inflationDest) is null)
             {
-                return OpResult.Fail(type, SetOptionsCodes.InvalidInflation);
+                return OperationResult.Inner(SetOptionsResultCode.InvalidInflation);
             }
 
             account = account with { InflationDest = inflationDest };
@@ -218,7 +224,7 @@ internal static class Operations
         {
             if (immutable && (clear & AccountState.AllFlags) != 0)
             {
-                return OpResult.Fail(type, SetOptionsCodes.CantChange);
+                return OperationResult.Inner(SetOptionsResultCode.CantChange);
             }
 
             account = account with { Flags = account.Flags & ~clear };
@@ -228,7 +234,7 @@ internal static class Operations
         {
             if (immutable && (set & AccountState.AllFlags) != 0)
             {
-                return OpResult.Fail(type, SetOptionsCodes.CantChange);
+                return OperationResult.Inner(SetOptionsResultCode.CantChange);
             }
 
             account = account with { Flags = account.Flags | set };
@@ -236,7 +242,7 @@ internal static class Operations
 
         if ((account.Flags & AccountState.AuthClawbackEnabledFlag) != 0 && (account.Flags & AccountState.AuthRevocableFlag) == 0)
         {
-            return OpResult.Fail(type, SetOptionsCodes.AuthRevocableRequired);
+            return OperationResult.Inner(SetOptionsResultCode.AuthRevocableRequired);
         }
 
         if (op.HomeDomain is { } domain)
@@ -263,17 +269,17 @@ internal static class Operations
             {
                 if (account.Signers.Length >= MaxSigners)
                 {
-                    return OpResult.Fail(type, SetOptionsCodes.TooManySigners);
+                    return OperationResult.Inner(SetOptionsResultCode.TooManySigners);
                 }
 
                 if (account.NumSubEntries >= MaxSubEntries)
                 {
-                    return new OpResult(type, OpOuterCode.TooManySubentries, 0);
+                    return OperationResult.Outer(OperationResultCode.OpTooManySubentries);
                 }
 
                 if (account.AvailableBalance(ctx.BaseReserve) < ctx.BaseReserve)
                 {
-                    return OpResult.Fail(type, SetOptionsCodes.LowReserve);
+                    return OperationResult.Inner(SetOptionsResultCode.LowReserve);
                 }
 
                 account = account with
@@ -289,10 +295,10 @@ internal static class Operations
         }
 
         view.Put(account with { LastModifiedLedger = ctx.LedgerSeq });
-        return OpResult.Ok(type);
+        return OperationResult.Inner(type, 0);
     }
 
-    private static OpResult ChangeTrust(LedgerView view, LedgerContext ctx, ChangeTrustOperation op, AccountId sourceId)
+    private static OperationResult ChangeTrust(LedgerView view, LedgerContext ctx, ChangeTrustOperation op, AccountId sourceId)
     {
         const OperationType type = OperationType.ChangeTrust;
         var line = view.TrustLine(sourceId, op.Line);
@@ -301,7 +307,7 @@ internal static class Operations
         {
             if (op.Limit < line.Balance)
             {
-                return OpResult.Fail(type, ChangeTrustCodes.InvalidLimit);
+                return OperationResult.Inner(ChangeTrustResultCode.InvalidLimit);
             }
 
             if (op.Limit == 0)
@@ -314,73 +320,72 @@ internal static class Operations
                 view.Put(line with { Limit = op.Limit, LastModifiedLedger = ctx.LedgerSeq });
             }
 
-            return OpResult.Ok(type);
+            return OperationResult.Inner(type, 0);
         }
 
         if (op.Limit == 0)
         {
-            return OpResult.Fail(type, ChangeTrustCodes.InvalidLimit);
+            return OperationResult.Inner(ChangeTrustResultCode.InvalidLimit);
         }
 
         var issuer = view.Account(IssuerOf(op.Line)!.Value);
         if (issuer is null)
         {
-            return OpResult.Fail(type, ChangeTrustCodes.NoIssuer);
+            return OperationResult.Inner(ChangeTrustResultCode.NoIssuer);
         }
 
         if (account.NumSubEntries >= MaxSubEntries)
         {
-            return new OpResult(type, OpOuterCode.TooManySubentries, 0);
+            return OperationResult.Outer(OperationResultCode.OpTooManySubentries);
         }
 
         if (account.AvailableBalance(ctx.BaseReserve) < ctx.BaseReserve)
         {
-            return OpResult.Fail(type, ChangeTrustCodes.LowReserve);
+            return OperationResult.Inner(ChangeTrustResultCode.LowReserve);
         }
 
         var authorized = (issuer.Flags & AccountState.AuthRequiredFlag) == 0 ? TrustLineState.AuthorizedFlag : 0u;
         view.Put(new TrustLineState(sourceId, op.Line, 0, op.Limit, authorized, ctx.LedgerSeq));
         view.Put(account with { NumSubEntries = account.NumSubEntries + 1, LastModifiedLedger = ctx.LedgerSeq });
-        return OpResult.Ok(type);
+        return OperationResult.Inner(type, 0);
     }
 
-    private static OpResult AccountMerge(LedgerView view, LedgerContext ctx, AccountMergeOperation op, AccountId sourceId)
+    private static OperationResult AccountMerge(LedgerView view, LedgerContext ctx, AccountMergeOperation op, AccountId sourceId)
     {
-        const OperationType type = OperationType.AccountMerge;
         var dest = view.Account(op.Destination.Account);
         if (dest is null)
         {
-            return OpResult.Fail(type, AccountMergeCodes.NoAccount);
+            return OperationResult.Inner(AccountMergeResultCode.NoAccount);
         }
 
         var source = view.Account(sourceId)!;
         if ((source.Flags & AccountState.AuthImmutableFlag) != 0)
         {
-            return OpResult.Fail(type, AccountMergeCodes.ImmutableSet);
+            return OperationResult.Inner(AccountMergeResultCode.ImmutableSet);
         }
 
         if (source.NumSubEntries != source.Signers.Length)
         {
-            return OpResult.Fail(type, AccountMergeCodes.HasSubEntries);
+            return OperationResult.Inner(AccountMergeResultCode.HasSubEntries);
         }
 
         // An account must not be re-creatable with a sequence number it has already used.
         if (source.SeqNum >= (long)ctx.LedgerSeq << 32)
         {
-            return OpResult.Fail(type, AccountMergeCodes.SeqNumTooFar);
+            return OperationResult.Inner(AccountMergeResultCode.SeqnumTooFar);
         }
 
         if (dest.Balance > long.MaxValue - source.Balance)
         {
-            return OpResult.Fail(type, AccountMergeCodes.DestFull);
+            return OperationResult.Inner(AccountMergeResultCode.DestFull);
         }
 
         view.Put(dest with { Balance = dest.Balance + source.Balance, LastModifiedLedger = ctx.LedgerSeq });
         view.RemoveAccount(sourceId);
-        return new OpResult(type, OpOuterCode.Inner, 0, source.Balance);
+        return OperationResult.AccountMergeSuccess(new Stroops(source.Balance));
     }
 
-    private static OpResult ManageData(LedgerView view, LedgerContext ctx, ManageDataOperation op, AccountId sourceId)
+    private static OperationResult ManageData(LedgerView view, LedgerContext ctx, ManageDataOperation op, AccountId sourceId)
     {
         const OperationType type = OperationType.ManageData;
         var account = view.Account(sourceId)!;
@@ -389,34 +394,34 @@ internal static class Operations
         {
             if (!exists)
             {
-                return OpResult.Fail(type, ManageDataCodes.NameNotFound);
+                return OperationResult.Inner(ManageDataResultCode.NameNotFound);
             }
 
             view.Put(account with { Data = account.Data.Remove(op.Name), NumSubEntries = account.NumSubEntries - 1, LastModifiedLedger = ctx.LedgerSeq });
-            return OpResult.Ok(type);
+            return OperationResult.Inner(type, 0);
         }
 
         if (exists)
         {
             view.Put(account with { Data = account.Data.SetItem(op.Name, op.Value), LastModifiedLedger = ctx.LedgerSeq });
-            return OpResult.Ok(type);
+            return OperationResult.Inner(type, 0);
         }
 
         if (account.NumSubEntries >= MaxSubEntries)
         {
-            return new OpResult(type, OpOuterCode.TooManySubentries, 0);
+            return OperationResult.Outer(OperationResultCode.OpTooManySubentries);
         }
 
         if (account.AvailableBalance(ctx.BaseReserve) < ctx.BaseReserve)
         {
-            return OpResult.Fail(type, ManageDataCodes.LowReserve);
+            return OperationResult.Inner(ManageDataResultCode.LowReserve);
         }
 
         view.Put(account with { Data = account.Data.Add(op.Name, op.Value), NumSubEntries = account.NumSubEntries + 1, LastModifiedLedger = ctx.LedgerSeq });
-        return OpResult.Ok(type);
+        return OperationResult.Inner(type, 0);
     }
 
-    private static OpResult BumpSequence(LedgerView view, LedgerContext ctx, BumpSequenceOperation op, AccountId sourceId)
+    private static OperationResult BumpSequence(LedgerView view, LedgerContext ctx, BumpSequenceOperation op, AccountId sourceId)
     {
         var account = view.Account(sourceId)!;
         // Since protocol 19 the bump records seqLedger/seqTime even when it leaves the number unchanged.
@@ -427,7 +432,7 @@ internal static class Operations
         }
 
         view.Put(account);
-        return OpResult.Ok(OperationType.BumpSequence);
+        return OperationResult.Inner(BumpSequenceResultCode.Success);
     }
 
     private static int IndexOfSigner(ImmutableArray<Signer> signers, SignerKey key)

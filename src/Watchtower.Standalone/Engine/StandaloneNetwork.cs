@@ -35,10 +35,10 @@ public enum SubmitStatus
     Error,
 }
 
-public sealed record SubmitResult(SubmitStatus Status, TransactionHash Hash, TxResult? Error = null);
+public sealed record SubmitResult(SubmitStatus Status, TransactionHash Hash, TransactionResult? Error = null);
 
 /// <summary>A queued transaction dropped at a ledger close because it stopped being valid (e.g. past its maxTime).</summary>
-public sealed record DroppedTransaction(TxFrame Frame, TxResult Result);
+public sealed record DroppedTransaction(TxFrame Frame, TransactionResult Result);
 
 public sealed record CloseResult(LedgerRecord Ledger, ImmutableArray<DroppedTransaction> Dropped, long SurgeBaseFee);
 
@@ -138,7 +138,7 @@ public sealed class StandaloneNetwork
         if (!frame.Tx.Operations.All(Operations.IsModelled))
         {
             return new SubmitResult(SubmitStatus.Error, frame.Hash,
-                TxResult.Of(TransactionProcessor.MinFee(ctx, frame.FeeOps), TxCode.NotSupported));
+                new TransactionResult(TransactionProcessor.MinFee(ctx, frame.FeeOps), TransactionResultCode.TxNotSupported, []));
         }
 
         Pending? replaced = null;
@@ -159,7 +159,7 @@ public sealed class StandaloneNetwork
             if ((BigInteger)frame.FeeBid * existing.Frame.FeeOps < needed)
             {
                 var minReplace = (long)((needed + existing.Frame.FeeOps - 1) / existing.Frame.FeeOps);
-                return new SubmitResult(SubmitStatus.Error, frame.Hash, TxResult.Of(minReplace, TxCode.InsufficientFee));
+                return new SubmitResult(SubmitStatus.Error, frame.Hash, new TransactionResult(minReplace, TransactionResultCode.TxInsufficientFee, []));
             }
 
             replaced = existing;
@@ -178,7 +178,7 @@ public sealed class StandaloneNetwork
         if (feeSource.AvailableBalance(_options.BaseReserve) - queuedFees < frame.FeeBid)
         {
             return new SubmitResult(SubmitStatus.Error, frame.Hash,
-                TxResult.Of(TransactionProcessor.MinFee(ctx, frame.FeeOps), TxCode.InsufficientBalance));
+                new TransactionResult(TransactionProcessor.MinFee(ctx, frame.FeeOps), TransactionResultCode.TxInsufficientBalance, []));
         }
 
         if (replaced is not null)
@@ -191,7 +191,11 @@ public sealed class StandaloneNetwork
         return new SubmitResult(SubmitStatus.Pending, frame.Hash);
     }
 
-    /// <summary>Closes the next ledger at ledger time <see cref="Now"/> (at least one second after the last close).</summary>
+    /// <summary>
+    /// Closes the next ledger at ledger time <see cref="Now"/> (at least one second after the last close).
+    /// Atomic: the new entries, fee pool, queue and chain are built aside and committed only once the
+    /// whole close has succeeded, so an exception leaves the network exactly as it was.
+    /// </summary>
     public CloseResult CloseLedger()
     {
         var lcl = Latest.Header;
@@ -201,6 +205,7 @@ public sealed class StandaloneNetwork
         // Queued transactions that stopped being valid are dropped without a fee, like core's trimInvalid.
         var check = new LedgerView(_entries);
         var dropped = ImmutableArray.CreateBuilder<DroppedTransaction>();
+        var leaving = new List<Pending>();
         var candidates = new List<Pending>();
         foreach (var pending in _queue.Values.OrderBy(p => p.Arrival))
         {
@@ -212,12 +217,13 @@ public sealed class StandaloneNetwork
             else
             {
                 dropped.Add(new DroppedTransaction(pending.Frame, result));
-                Dequeue(pending);
+                leaving.Add(pending);
             }
         }
 
         var (included, surgeBaseFee) = SelectTransactionSet(candidates);
         var view = new LedgerView(_entries);
+        var feePool = _feePool;
         var fees = new long[included.Count];
         for (var i = 0; i < included.Count; i++)
         {
@@ -225,7 +231,7 @@ public sealed class StandaloneNetwork
             var payer = view.Account(frame.FeeSource)!;
             var fee = Math.Min(payer.Balance, Math.Min(frame.FeeBid, surgeBaseFee * frame.FeeOps));
             view.Put(payer with { Balance = payer.Balance - fee, LastModifiedLedger = ctx.LedgerSeq });
-            _feePool += fee;
+            feePool += fee;
             fees[i] = fee;
         }
 
@@ -235,11 +241,20 @@ public sealed class StandaloneNetwork
         {
             var result = TransactionProcessor.Apply(view, ctx, included[i].Frame, fees[i], surgeBaseFee);
             records.Add(new TransactionRecord(included[i].Frame, included[i].EnvelopeXdr, ctx.LedgerSeq, i + 1, createdAt, result));
-            Dequeue(included[i]);
+            leaving.Add(included[i]);
         }
 
+        var ledger = Seal(lcl, ctx, records.ToImmutable(), feePool);
+
+        // Commit: nothing below throws.
         view.Commit();
-        var ledger = Seal(lcl, ctx, records.ToImmutable());
+        _feePool = feePool;
+        foreach (var pending in leaving)
+        {
+            Dequeue(pending);
+        }
+
+        Append(ledger);
         return new CloseResult(ledger, dropped.ToImmutable(), surgeBaseFee);
     }
 
@@ -321,7 +336,7 @@ public sealed class StandaloneNetwork
         return (included, baseFee);
     }
 
-    private LedgerRecord Seal(LedgerHeaderRecord previous, LedgerContext ctx, ImmutableArray<TransactionRecord> txs)
+    private LedgerRecord Seal(LedgerHeaderRecord previous, LedgerContext ctx, ImmutableArray<TransactionRecord> txs, long feePool)
     {
         var setWriter = new XdrWriter(256);
         setWriter.WriteFixedOpaque(previous.Hash.Bytes);
@@ -336,11 +351,9 @@ public sealed class StandaloneNetwork
         }
 
         var header = new LedgerHeaderRecord(ctx.LedgerSeq, ctx.CloseTime, previous.Hash, _options.ProtocolVersion, TotalCoins,
-            _feePool, _options.BaseFee, _options.BaseReserve, (uint)_options.MaxOperationsPerLedger,
+            feePool, _options.BaseFee, _options.BaseReserve, (uint)_options.MaxOperationsPerLedger,
             Hash256.Sha256(setWriter.WrittenSpan), Hash256.Sha256(resultWriter.WrittenSpan));
-        var ledger = new LedgerRecord(header, txs);
-        Append(ledger);
-        return ledger;
+        return new LedgerRecord(header, txs);
     }
 
     private void Append(LedgerRecord ledger)

@@ -25,7 +25,7 @@ internal static class TransactionProcessor
     /// close time; <paramref name="upperBoundCloseTimeOffset"/> how much later the next close may be (for maxTime).
     /// A valid transaction gets txSUCCESS / txFEE_BUMP_INNER_SUCCESS.
     /// </summary>
-    public static TxResult CheckValid(LedgerView view, LedgerContext ctx, TxFrame frame, ulong upperBoundCloseTimeOffset) =>
+    public static TransactionResult CheckValid(LedgerView view, LedgerContext ctx, TxFrame frame, ulong upperBoundCloseTimeOffset) =>
         frame.IsFeeBump
             ? CheckValidFeeBump(view, ctx, frame, upperBoundCloseTimeOffset)
             : CheckValidInner(view, ctx, frame, chargeFee: true, upperBoundCloseTimeOffset);
@@ -34,11 +34,12 @@ internal static class TransactionProcessor
     /// Applies a transaction whose fee was already charged (feeCharged) in the ledger's fee phase;
     /// <paramref name="ledgerBaseFee"/> is the base fee the transaction set pays (raised by surge pricing).
     /// </summary>
-    public static TxResult Apply(LedgerView ledger, LedgerContext ctx, TxFrame frame, long feeCharged, long ledgerBaseFee)
+    public static TransactionResult Apply(LedgerView ledger, LedgerContext ctx, TxFrame frame, long feeCharged, long ledgerBaseFee)
     {
         if (!frame.IsFeeBump)
         {
-            return ApplyInner(ledger, ctx, frame, chargeFee: true) with { FeeCharged = feeCharged };
+            var applied = ApplyInner(ledger, ctx, frame, chargeFee: true);
+            return new TransactionResult(feeCharged, applied.Code, applied.Results);
         }
 
         var outer = ledger.Nest();
@@ -46,20 +47,19 @@ internal static class TransactionProcessor
         outer.Commit();
         // Before protocol 25 the inner result reports what the inner transaction alone would have paid.
         var innerFee = Math.Min(frame.Tx.Fee, ledgerBaseFee * Math.Max(1, frame.Tx.Operations.Length));
-        var inner = ApplyInner(ledger, ctx, frame, chargeFee: false) with { FeeCharged = innerFee };
-        return new TxResult(feeCharged, inner.IsSuccess ? TxCode.FeeBumpInnerSuccess : TxCode.FeeBumpInnerFailed,
-            ImmutableArray<OpResult>.Empty, frame.InnerHash, inner);
+        var inner = ApplyInner(ledger, ctx, frame, chargeFee: false);
+        return FeeBumpResult(feeCharged, frame, inner, innerFee);
     }
 
     /// <summary>The minimum fee: base fee × operations (a fee bump counts one extra operation).</summary>
     public static long MinFee(LedgerContext ctx, int ops) => ctx.BaseFee * Math.Max(1, ops);
 
-    private static TxResult CheckValidFeeBump(LedgerView view, LedgerContext ctx, TxFrame frame, ulong upperOffset)
+    private static TransactionResult CheckValidFeeBump(LedgerView view, LedgerContext ctx, TxFrame frame, ulong upperOffset)
     {
         var minFee = MinFee(ctx, frame.FeeOps);
         if (frame.FeeBid < minFee)
         {
-            return TxResult.Of(minFee, TxCode.InsufficientFee);
+            return new TransactionResult(minFee, TransactionResultCode.TxInsufficientFee, []);
         }
 
         // The outer fee rate must be at least the inner one: fee/(ops+1) >= innerFee/ops.
@@ -69,45 +69,48 @@ internal static class TransactionProcessor
         {
             // The result carries the fee that would have been enough.
             var required = (innerRate + innerMin - 1) / innerMin;
-            return TxResult.Of(required > long.MaxValue ? long.MaxValue : (long)required, TxCode.InsufficientFee);
+            return new TransactionResult(required > long.MaxValue ? long.MaxValue : (long)required, TransactionResultCode.TxInsufficientFee, []);
         }
 
         var feeSource = view.Account(frame.FeeSource);
         if (feeSource is null)
         {
-            return TxResult.Of(minFee, TxCode.NoAccount);
+            return new TransactionResult(minFee, TransactionResultCode.TxNoAccount, []);
         }
 
-        var outerSigs = new SignatureTracker(frame.Hash.Value, frame.OuterSignatures, frame.OuterMemo);
-        if (!outerSigs.Check(SignatureTracker.SignersOf(feeSource), feeSource.Thresholds.Low))
+        var outerSigs = new SignatureChecker(frame.Hash, frame.OuterSignatures, frame.OuterVerifications);
+        if (!outerSigs.CheckSignature(SignatureChecker.AccountSigners(feeSource.Id, feeSource.Thresholds, feeSource.Signers), feeSource.Thresholds.Low))
         {
-            return TxResult.Of(minFee, TxCode.BadAuth);
+            return new TransactionResult(minFee, TransactionResultCode.TxBadAuth, []);
         }
 
         if (feeSource.AvailableBalance(ctx.BaseReserve) < frame.FeeBid)
         {
-            return TxResult.Of(minFee, TxCode.InsufficientBalance);
+            return new TransactionResult(minFee, TransactionResultCode.TxInsufficientBalance, []);
         }
 
         // Core checks the outer signatures are all used before it looks at the inner transaction.
-        if (!outerSigs.AllSignaturesUsed)
+        if (!outerSigs.CheckAllSignaturesUsed())
         {
-            return TxResult.Of(minFee, TxCode.BadAuthExtra);
+            return new TransactionResult(minFee, TransactionResultCode.TxBadAuthExtra, []);
         }
 
         var inner = CheckValidInner(view, ctx, frame, chargeFee: false, upperOffset);
-        return new TxResult(minFee, inner.IsSuccess ? TxCode.FeeBumpInnerSuccess : TxCode.FeeBumpInnerFailed,
-            ImmutableArray<OpResult>.Empty, frame.InnerHash, inner);
+        return FeeBumpResult(minFee, frame, inner, inner.FeeCharged);
     }
 
-    private static TxResult CheckValidInner(LedgerView view, LedgerContext ctx, TxFrame frame, bool chargeFee, ulong upperOffset)
+    private static TransactionResult FeeBumpResult(long feeCharged, TxFrame frame, TransactionResult inner, long innerFee) =>
+        new(feeCharged, inner.IsSuccess ? TransactionResultCode.TxFeeBumpInnerSuccess : TransactionResultCode.TxFeeBumpInnerFailed, [],
+            new InnerTransactionResultPair(frame.InnerHash, new InnerTransactionResult(innerFee, inner.Code, inner.Results)));
+
+    private static TransactionResult CheckValidInner(LedgerView view, LedgerContext ctx, TxFrame frame, bool chargeFee, ulong upperOffset)
     {
         var fee = chargeFee ? MinFee(ctx, frame.Tx.Operations.Length) : 0;
-        var sigs = new SignatureTracker(frame.InnerHash.Value, frame.InnerSignatures, frame.InnerMemo);
+        var sigs = new SignatureChecker(frame.InnerHash, frame.InnerSignatures, frame.InnerVerifications);
         var (code, validity) = CommonValid(view, ctx, frame, sigs, applying: false, chargeFee, upperOffset);
         if (validity != Validity.MaybeValid)
         {
-            return TxResult.Of(fee, code);
+            return new TransactionResult(fee, code, []);
         }
 
         var ops = DefaultResults(frame.Tx);
@@ -120,19 +123,19 @@ internal static class TransactionProcessor
             {
                 // Submission fails fast on the first invalid operation, like core's checkValid.
                 ops[i] = result;
-                return new TxResult(fee, TxCode.Failed, ops.ToImmutable());
+                return new TransactionResult(fee, TransactionResultCode.TxFailed, ops.ToImmutable());
             }
         }
 
-        return sigs.AllSignaturesUsed
-            ? new TxResult(fee, TxCode.Success, ops.ToImmutable())
-            : TxResult.Of(fee, TxCode.BadAuthExtra);
+        return sigs.CheckAllSignaturesUsed()
+            ? new TransactionResult(fee, TransactionResultCode.TxSuccess, ops.ToImmutable())
+            : new TransactionResult(fee, TransactionResultCode.TxBadAuthExtra, []);
     }
 
-    private static TxResult ApplyInner(LedgerView ledger, LedgerContext ctx, TxFrame frame, bool chargeFee)
+    private static TransactionResult ApplyInner(LedgerView ledger, LedgerContext ctx, TxFrame frame, bool chargeFee)
     {
         var tx = frame.Tx;
-        var sigs = new SignatureTracker(frame.InnerHash.Value, frame.InnerSignatures, frame.InnerMemo);
+        var sigs = new SignatureChecker(frame.InnerHash, frame.InnerSignatures, frame.InnerVerifications);
         var txView = ledger.Nest();
         var (code, validity) = CommonValid(txView, ctx, frame, sigs, applying: true, chargeFee, 0);
 
@@ -162,11 +165,11 @@ internal static class TransactionProcessor
 
             if (!allOpsValid)
             {
-                code = TxCode.Failed;
+                code = TransactionResultCode.TxFailed;
             }
-            else if (!sigs.AllSignaturesUsed)
+            else if (!sigs.CheckAllSignaturesUsed())
             {
-                code = TxCode.BadAuthExtra;
+                code = TransactionResultCode.TxBadAuthExtra;
             }
             else
             {
@@ -179,7 +182,7 @@ internal static class TransactionProcessor
         txView.Commit();
         if (!signaturesValid)
         {
-            return new TxResult(0, code, code == TxCode.Failed ? ops.ToImmutable() : ImmutableArray<OpResult>.Empty);
+            return new TransactionResult(0, code, code == TransactionResultCode.TxFailed ? ops.ToImmutable() : []);
         }
 
         var opsView = ledger.Nest();
@@ -190,7 +193,7 @@ internal static class TransactionProcessor
             var opSource = OperationSource(frame, op);
             var opView = opsView.Nest();
             var result = opView.Account(opSource) is null
-                ? new OpResult(op.Type, OpOuterCode.NoAccount, 0)
+                ? OperationResult.Outer(OperationResultCode.OpNoAccount)
                 : Operations.CheckValid(op, opSource);
             if (result.IsSuccess)
             {
@@ -211,80 +214,80 @@ internal static class TransactionProcessor
         if (!success)
         {
             // Dropping opsView rolls back every operation of the transaction.
-            return new TxResult(0, TxCode.Failed, ops.ToImmutable());
+            return new TransactionResult(0, TransactionResultCode.TxFailed, ops.ToImmutable());
         }
 
         opsView.Commit();
-        return new TxResult(0, TxCode.Success, ops.ToImmutable());
+        return new TransactionResult(0, TransactionResultCode.TxSuccess, ops.ToImmutable());
     }
 
-    private static (TxCode Code, Validity Validity) CommonValid(
-        LedgerView view, LedgerContext ctx, TxFrame frame, SignatureTracker sigs, bool applying, bool chargeFee, ulong upperOffset)
+    private static (TransactionResultCode Code, Validity Validity) CommonValid(
+        LedgerView view, LedgerContext ctx, TxFrame frame, SignatureChecker sigs, bool applying, bool chargeFee, ulong upperOffset)
     {
         var tx = frame.Tx;
         var pre = tx.Preconditions;
         var extra = pre.ExtraSigners.IsDefault ? ImmutableArray<SignerKey>.Empty : pre.ExtraSigners;
         if ((extra.Length == 2 && extra[0] == extra[1]) || extra.Any(k => k is SignedPayloadSignerKey sp && sp.PayloadSpan.IsEmpty))
         {
-            return (TxCode.Malformed, Validity.Invalid);
+            return (TransactionResultCode.TxMalformed, Validity.Invalid);
         }
 
         if (tx.Operations.Length == 0)
         {
-            return (TxCode.MissingOperation, Validity.Invalid);
+            return (TransactionResultCode.TxMissingOperation, Validity.Invalid);
         }
 
         if ((pre.TimeBounds is { } tbEarly && tbEarly.MinTime != 0 && tbEarly.MinTime > ctx.CloseTime)
             || (pre.LedgerBounds is { } lbEarly && lbEarly.Min > ctx.LedgerSeq))
         {
-            return (TxCode.TooEarly, Validity.Invalid);
+            return (TransactionResultCode.TxTooEarly, Validity.Invalid);
         }
 
         if ((pre.TimeBounds is { } tbLate && tbLate.MaxTime != 0 && tbLate.MaxTime < ctx.CloseTime + upperOffset)
             || (pre.LedgerBounds is { } lbLate && lbLate.Max != 0 && lbLate.Max <= ctx.LedgerSeq))
         {
-            return (TxCode.TooLate, Validity.Invalid);
+            return (TransactionResultCode.TxTooLate, Validity.Invalid);
         }
 
         if (chargeFee && tx.Fee < MinFee(ctx, tx.Operations.Length))
         {
-            return (TxCode.InsufficientFee, Validity.Invalid);
+            return (TransactionResultCode.TxInsufficientFee, Validity.Invalid);
         }
 
         var account = view.Account(frame.Source);
         if (account is null)
         {
-            return (TxCode.NoAccount, Validity.Invalid);
+            return (TransactionResultCode.TxNoAccount, Validity.Invalid);
         }
 
         if (IsBadSeq(ctx, tx, account.SeqNum))
         {
-            return (TxCode.BadSeq, Validity.Invalid);
+            return (TransactionResultCode.TxBadSeq, Validity.Invalid);
         }
 
         if (IsTooEarlyForAccount(ctx, pre, account))
         {
-            return (TxCode.BadMinSeqAgeOrGap, Validity.InvalidUpdateSeqNum);
+            return (TransactionResultCode.TxBadMinSeqAgeOrGap, Validity.InvalidUpdateSeqNum);
         }
 
-        if (!sigs.Check(SignatureTracker.SignersOf(account), account.Thresholds.Low))
+        if (!sigs.CheckSignature(SignatureChecker.AccountSigners(account.Id, account.Thresholds, account.Signers), account.Thresholds.Low))
         {
-            return (TxCode.BadAuth, Validity.InvalidUpdateSeqNum);
+            return (TransactionResultCode.TxBadAuth, Validity.InvalidUpdateSeqNum);
         }
 
-        if (extra.Length > 0 && !sigs.Check(extra.Select(k => new Signer(k, 1)).ToList(), extra.Length))
+        if (extra.Length > 0 && !sigs.CheckSignature(extra.Select(k => new Signer(k, 1)).ToList(), extra.Length))
         {
-            return (TxCode.BadAuth, Validity.InvalidUpdateSeqNum);
+            return (TransactionResultCode.TxBadAuth, Validity.InvalidUpdateSeqNum);
         }
 
         // When applying, the fee has already been taken in the fee phase.
         var feeToPay = applying ? 0 : tx.Fee;
         if (chargeFee && account.AvailableBalance(ctx.BaseReserve) < feeToPay)
         {
-            return (TxCode.InsufficientBalance, Validity.InvalidPostAuth);
+            return (TransactionResultCode.TxInsufficientBalance, Validity.InvalidPostAuth);
         }
 
-        return (TxCode.Success, Validity.MaybeValid);
+        return (TransactionResultCode.TxSuccess, Validity.MaybeValid);
     }
 
     private static bool IsBadSeq(LedgerContext ctx, Transaction tx, long current)
@@ -314,37 +317,37 @@ internal static class TransactionProcessor
     }
 
     /// <summary>OperationFrame::checkSignature; null when the operation's source has signed enough.</summary>
-    private static OpResult? CheckOperationSignature(LedgerView view, TxFrame frame, Operation op, SignatureTracker sigs, bool forApply)
+    private static OperationResult? CheckOperationSignature(LedgerView view, TxFrame frame, Operation op, SignatureChecker sigs, bool forApply)
     {
         var type = op.Type;
         var sourceId = OperationSource(frame, op);
         var source = view.Account(sourceId);
         if (source is not null)
         {
-            return sigs.Check(SignatureTracker.SignersOf(source), Operations.NeededThreshold(op, source))
+            return sigs.CheckSignature(SignatureChecker.AccountSigners(source.Id, source.Thresholds, source.Signers), Operations.NeededThreshold(op, source))
                 ? null
-                : new OpResult(type, OpOuterCode.BadAuth, 0);
+                : OperationResult.Outer(OperationResultCode.OpBadAuth);
         }
 
         if (forApply || op.SourceAccount is null)
         {
-            return new OpResult(type, OpOuterCode.NoAccount, 0);
+            return OperationResult.Outer(OperationResultCode.OpNoAccount);
         }
 
         // A not-yet-existing operation source must at least have signed with its own key.
-        return sigs.Check([new Signer(new Ed25519SignerKey(sourceId), 1)], 0)
+        return sigs.CheckSignature([new Signer(new Ed25519SignerKey(sourceId), 1)], 0)
             ? null
-            : new OpResult(type, OpOuterCode.BadAuth, 0);
+            : OperationResult.Outer(OperationResultCode.OpBadAuth);
     }
 
     private static AccountId OperationSource(TxFrame frame, Operation op) => op.SourceAccount?.Account ?? frame.Source;
 
-    private static ImmutableArray<OpResult>.Builder DefaultResults(Transaction tx)
+    private static ImmutableArray<OperationResult>.Builder DefaultResults(Transaction tx)
     {
-        var ops = ImmutableArray.CreateBuilder<OpResult>(tx.Operations.Length);
+        var ops = ImmutableArray.CreateBuilder<OperationResult>(tx.Operations.Length);
         foreach (var op in tx.Operations)
         {
-            ops.Add(OpResult.Ok(op.Type));
+            ops.Add(Operations.InnerResult(op.Type, 0));
         }
 
         return ops;

@@ -42,9 +42,10 @@ public sealed class TxFrame
     public ImmutableArray<DecoratedSignature> OuterSignatures { get; }
 
     /// <summary>Verification outcomes of <see cref="InnerSignatures"/>: verified once, reused at apply.</summary>
-    internal SignatureMemo InnerMemo { get; } = new();
+    internal SignatureVerificationCache InnerVerifications { get; } = new();
 
-    internal SignatureMemo OuterMemo { get; } = new();
+    /// <summary>Verification outcomes of <see cref="OuterSignatures"/>.</summary>
+    internal SignatureVerificationCache OuterVerifications { get; } = new();
 
     public bool IsFeeBump => FeeBump is not null;
 

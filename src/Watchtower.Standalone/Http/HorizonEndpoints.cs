@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Watchtower.Standalone.Engine;
 using Watchtower.Stellar;
+using Watchtower.Stellar.Xdr;
 
 namespace Watchtower.Standalone.Http;
 
@@ -262,7 +263,7 @@ internal sealed class HorizonEndpoints(LedgerHost host, StandaloneOptions option
         var body = new JsonObject { ["tx_status"] = txStatus, ["hash"] = result.Hash.ToString() };
         if (result.Error is { } error)
         {
-            body["error_result_xdr"] = Convert.ToBase64String(error.ToXdr());
+            body["error_result_xdr"] = XdrCodec.ToBase64(error);
         }
 
         await HttpIo.WriteJson(ctx, status, body).ConfigureAwait(false);
@@ -315,7 +316,7 @@ internal sealed class HorizonEndpoints(LedgerHost host, StandaloneOptions option
         {
             ["envelope_xdr"] = outcome.Record is { } r ? Convert.ToBase64String(r.EnvelopeXdr) : envelope.ToXdrBase64(),
             ["result_codes"] = HorizonJson.ResultCodes(result),
-            ["result_xdr"] = Convert.ToBase64String(result.ToXdr()),
+            ["result_xdr"] = XdrCodec.ToBase64(result),
             ["hash"] = outcome.Hash.ToString(),
         };
         return HttpIo.WriteProblem(ctx, HorizonJson.Problem(400, "transaction_failed", "Transaction Failed",

@@ -256,18 +256,19 @@ internal static class HorizonJson
     }
 
     /// <summary>extras.result_codes: the transaction code and, for a failed transaction, its operations' codes.</summary>
-    public static JsonObject ResultCodes(TxResult result)
+    public static JsonObject ResultCodes(TransactionResult result)
     {
-        var codes = new JsonObject { ["transaction"] = ResultCodeNames.Of(result.Code) };
-        var opsOf = result.Inner ?? result;
+        var codes = new JsonObject { ["transaction"] = result.Code.ToHorizonName() };
+        var (code, ops) = (result.Code, result.Results);
         if (result.Inner is { } inner)
         {
-            codes["inner_transaction"] = ResultCodeNames.Of(inner.Code);
+            codes["inner_transaction"] = inner.Result.Code.ToHorizonName();
+            (code, ops) = (inner.Result.Code, inner.Result.Results);
         }
 
-        if (opsOf.Code == TxCode.Failed && !opsOf.Ops.IsDefaultOrEmpty)
+        if (code == TransactionResultCode.TxFailed && !ops.IsDefaultOrEmpty)
         {
-            codes["operations"] = new JsonArray(opsOf.Ops.Select(o => (JsonNode)JsonValue.Create(ResultCodeNames.Of(o))!).ToArray());
+            codes["operations"] = new JsonArray(ops.Select(o => (JsonNode)JsonValue.Create(o.ToHorizonName())!).ToArray());
         }
 
         return codes;

@@ -263,7 +263,7 @@ internal sealed class RpcEndpoints(LedgerHost host)
         };
         if (result.Error is { } error)
         {
-            body["errorResultXdr"] = Convert.ToBase64String(error.ToXdr());
+            body["errorResultXdr"] = XdrCodec.ToBase64(error);
         }
 
         return Result(body);

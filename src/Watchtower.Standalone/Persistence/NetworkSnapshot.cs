@@ -141,13 +141,28 @@ internal sealed record TransactionDto(string Envelope, int Order, ResultDto Resu
 
 internal sealed record ResultDto(long Fee, int Code, List<int[]> Ops, string? InnerHash, ResultDto? Inner)
 {
-    public static ResultDto From(TxResult r) => new(
-        r.FeeCharged, (int)r.Code,
-        (r.Ops.IsDefault ? [] : r.Ops).Select(o => new[] { (int)o.Type, (int)o.Outer, o.Code, (int)(o.MergedBalance >> 32), (int)o.MergedBalance }).ToList(),
-        r.InnerHash?.ToString(), r.Inner is null ? null : From(r.Inner));
+    public static ResultDto From(TransactionResult r) => new(
+        r.FeeCharged, (int)r.Code, From(r.Results), r.Inner?.TransactionHash.ToString(), r.Inner is null ? null : From(r.Inner.Result));
 
-    public TxResult ToResult() => new(
-        Fee, (TxCode)Code,
-        Ops.Select(o => new OpResult((OperationType)o[0], (OpOuterCode)o[1], o[2], ((long)o[3] << 32) | (uint)o[4])).ToImmutableArray(),
-        InnerHash is null ? null : TransactionHash.Parse(InnerHash), Inner?.ToResult());
+    private static ResultDto From(InnerTransactionResult r) => new(r.FeeCharged, (int)r.Code, From(r.Results), null, null);
+
+    private static List<int[]> From(ImmutableArray<OperationResult> ops) =>
+        ops.Select(o =>
+        {
+            var merged = o.MergedBalance?.Value ?? 0;
+            return new[] { (int)o.Type, (int)o.Code, o.InnerCode, (int)(merged >> 32), (int)merged };
+        }).ToList();
+
+    public TransactionResult ToResult() => new(
+        Fee, (TransactionResultCode)Code, OpResults(),
+        Inner is null ? null : new InnerTransactionResultPair(TransactionHash.Parse(InnerHash!),
+            new InnerTransactionResult(Inner.Fee, (TransactionResultCode)Inner.Code, Inner.OpResults())));
+
+    private ImmutableArray<OperationResult> OpResults() => Ops.Select(o =>
+    {
+        var type = (OperationType)o[0];
+        return o[1] != 0 ? OperationResult.Outer((OperationResultCode)o[1])
+            : type == OperationType.AccountMerge && o[2] == 0 ? OperationResult.AccountMergeSuccess(new Stroops(((long)o[3] << 32) | (uint)o[4]))
+            : OperationResult.Inner(type, o[2]);
+    }).ToImmutableArray();
 }

@@ -23,15 +23,33 @@ public interface IWatchedIndex
 /// <summary>Thread-safe <see cref="IWatchedIndex"/>; written only by <see cref="WatchedIndexSync"/>.</summary>
 public sealed class WatchedIndex : IWatchedIndex
 {
+    // A one-hash bit filter over the watched keys (≥ 16 bits per key, ≤ ~6% false positives): almost
+    // every account in a ledger is unwatched, and the filter says so from a few megabytes instead of
+    // a walk into the dictionary's scattered nodes. Bits are never cleared in place; the filter is
+    // rebuilt as the index grows or after many removals.
+    private const int MinFilterWords = 1024;
+    private const int BitsPerKey = 16;
+
     private readonly ConcurrentDictionary<WatchedAccountKey, ImmutableArray<ChannelId>> _entries = new();
     private readonly Lock _writeGate = new();
+    private ulong[] _filter = new ulong[MinFilterWords];
+    private int _removedSinceRebuild;
+    // Kept by hand: ConcurrentDictionary.Count takes every lock, far too slow to ask on each write.
+    private int _count;
 
-    public int AccountCount => _entries.Count;
+    public int AccountCount => Volatile.Read(ref _count);
 
-    public ImmutableArray<ChannelId> ChannelsFor(AccountId account) =>
-        _entries.TryGetValue(WatchedAccountKey.Of(account), out var channels) ? channels : [];
+    public ImmutableArray<ChannelId> ChannelsFor(AccountId account)
+    {
+        var key = WatchedAccountKey.Of(account);
+        return MayContain(Volatile.Read(ref _filter), key) && _entries.TryGetValue(key, out var channels) ? channels : [];
+    }
 
-    public bool IsWatched(AccountId account) => _entries.ContainsKey(WatchedAccountKey.Of(account));
+    public bool IsWatched(AccountId account)
+    {
+        var key = WatchedAccountKey.Of(account);
+        return MayContain(Volatile.Read(ref _filter), key) && _entries.ContainsKey(key);
+    }
 
     internal void Set(WatchedAccountKey account, ImmutableArray<ChannelId> channels)
     {
@@ -39,12 +57,13 @@ public sealed class WatchedIndex : IWatchedIndex
         {
             if (channels.IsEmpty)
             {
-                _entries.TryRemove(account, out _);
+                Remove(account);
             }
             else
             {
-                _entries[account] = channels;
+                Put(account, channels);
             }
+            RebuildFilterIfNeeded();
         }
     }
 
@@ -59,7 +78,7 @@ public sealed class WatchedIndex : IWatchedIndex
                     var rest = current.Remove(change.ChannelId);
                     if (rest.IsEmpty)
                     {
-                        _entries.TryRemove(account, out _);
+                        Remove(account);
                     }
                     else
                     {
@@ -72,9 +91,10 @@ public sealed class WatchedIndex : IWatchedIndex
                 var current = _entries.GetValueOrDefault(account, []);
                 if (!current.Contains(change.ChannelId))
                 {
-                    _entries[account] = current.Add(change.ChannelId);
+                    Put(account, current.Add(change.ChannelId));
                 }
             }
+            RebuildFilterIfNeeded();
         }
     }
 
@@ -83,7 +103,72 @@ public sealed class WatchedIndex : IWatchedIndex
         lock (_writeGate)
         {
             _entries.Clear();
+            Volatile.Write(ref _count, 0);
+            Volatile.Write(ref _filter, new ulong[MinFilterWords]);
+            _removedSinceRebuild = 0;
         }
+    }
+
+    // The filter bit is set before the entry appears, so a reader never sees an entry its filter hides.
+    private void Put(WatchedAccountKey account, ImmutableArray<ChannelId> channels)
+    {
+        Mark(_filter, account);
+        var added = false;
+        _entries.AddOrUpdate(account, _ =>
+        {
+            added = true;
+            return channels;
+        }, (_, _) => channels);
+        if (added)
+        {
+            Volatile.Write(ref _count, _count + 1);
+        }
+    }
+
+    private void Remove(WatchedAccountKey account)
+    {
+        if (_entries.TryRemove(account, out _))
+        {
+            _removedSinceRebuild++;
+            Volatile.Write(ref _count, _count - 1);
+        }
+    }
+
+    private void RebuildFilterIfNeeded()
+    {
+        var bits = (long)_filter.Length * 64;
+        var count = _count;
+        var tooSmall = (long)count * BitsPerKey > bits;
+        var tooStale = _removedSinceRebuild > Math.Max(count, MinFilterWords);
+        if (!tooSmall && !tooStale)
+        {
+            return;
+        }
+        var words = MinFilterWords;
+        while ((long)words * 64 < (long)count * BitsPerKey * 2)
+        {
+            words *= 2;
+        }
+        var filter = new ulong[words];
+        foreach (var key in _entries.Keys)
+        {
+            Mark(filter, key);
+        }
+        Volatile.Write(ref _filter, filter);
+        _removedSinceRebuild = 0;
+    }
+
+    // The dictionary hashes word A; the filter uses word B, an independent part of the key.
+    private static bool MayContain(ulong[] filter, in WatchedAccountKey key)
+    {
+        var bit = key.B & (((ulong)filter.Length << 6) - 1);
+        return (filter[bit >> 6] & (1UL << (int)(bit & 63))) != 0;
+    }
+
+    private static void Mark(ulong[] filter, in WatchedAccountKey key)
+    {
+        var bit = key.B & (((ulong)filter.Length << 6) - 1);
+        Interlocked.Or(ref filter[bit >> 6], 1UL << (int)(bit & 63));
     }
 }
 

@@ -339,6 +339,16 @@ public abstract class IngestionContractTests<THost> : IClassFixture<THost> where
     }
 }
 
+/// <summary>
+/// Tests whose consumers listen on the broker's fixed tower queues run alone: another test class's
+/// tower host on the same broker would otherwise compete for their messages (against its own store).
+/// </summary>
+[CollectionDefinition(nameof(SharedBrokerCollection), DisableParallelization = true)]
+public sealed class SharedBrokerCollection
+{
+}
+
+[Collection(nameof(SharedBrokerCollection))]
 public sealed class RabbitMqRedisIngestionTests : IngestionContractTests<RabbitMqRedisHost>
 {
     public RabbitMqRedisIngestionTests(RabbitMqRedisHost host) : base(host)

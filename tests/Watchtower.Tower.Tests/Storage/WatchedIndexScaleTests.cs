@@ -7,6 +7,13 @@ using Xunit.Abstractions;
 
 namespace Watchtower.Tower.Tests.Storage;
 
+/// <summary>Timing tests run alone: no other test class of the assembly runs beside them.</summary>
+[CollectionDefinition(nameof(TimingCollection), DisableParallelization = true)]
+public sealed class TimingCollection
+{
+}
+
+[Collection(nameof(TimingCollection))]
 public sealed class WatchedIndexScaleTests
 {
     private readonly ITestOutputHelper _output;

@@ -1,41 +1,47 @@
-using Watchtower.Stellar;
+namespace Watchtower.Stellar;
 
-namespace Watchtower.Standalone.Engine;
-
-/// <summary>The result code strings Horizon puts in <c>extras.result_codes</c>.</summary>
+/// <summary>Result codes in Horizon's spelling (<c>extras.result_codes</c>: "tx_bad_seq", "op_underfunded", …).</summary>
 public static class ResultCodeNames
 {
-    public static string Of(TxCode code) => code switch
+    public static string ToHorizonName(this TransactionResultCode code) => (int)code switch
     {
-        TxCode.FeeBumpInnerSuccess => "tx_fee_bump_inner_success",
-        TxCode.Success => "tx_success",
-        TxCode.Failed => "tx_failed",
-        TxCode.TooEarly => "tx_too_early",
-        TxCode.TooLate => "tx_too_late",
-        TxCode.MissingOperation => "tx_missing_operation",
-        TxCode.BadSeq => "tx_bad_seq",
-        TxCode.BadAuth => "tx_bad_auth",
-        TxCode.InsufficientBalance => "tx_insufficient_balance",
-        TxCode.NoAccount => "tx_no_source_account",
-        TxCode.InsufficientFee => "tx_insufficient_fee",
-        TxCode.BadAuthExtra => "tx_bad_auth_extra",
-        TxCode.InternalError => "tx_internal_error",
-        TxCode.NotSupported => "tx_not_supported",
-        TxCode.FeeBumpInnerFailed => "tx_fee_bump_inner_failed",
-        TxCode.BadSponsorship => "tx_bad_sponsorship",
-        TxCode.BadMinSeqAgeOrGap => "tx_bad_minseq_age_or_gap",
-        TxCode.Malformed => "tx_malformed",
-        _ => "tx_unknown",
+        1 => "tx_fee_bump_inner_success",
+        0 => "tx_success",
+        -1 => "tx_failed",
+        -2 => "tx_too_early",
+        -3 => "tx_too_late",
+        -4 => "tx_missing_operation",
+        -5 => "tx_bad_seq",
+        -6 => "tx_bad_auth",
+        -7 => "tx_insufficient_balance",
+        -8 => "tx_no_source_account",
+        -9 => "tx_insufficient_fee",
+        -10 => "tx_bad_auth_extra",
+        -11 => "tx_internal_error",
+        -12 => "tx_not_supported",
+        -13 => "tx_fee_bump_inner_failed",
+        -14 => "tx_bad_sponsorship",
+        -15 => "tx_bad_minseq_age_or_gap",
+        -16 => "tx_malformed",
+        -17 => "tx_soroban_invalid",
+        var n => $"tx_code_{n}",
     };
 
-    public static string Of(OpResult op) => op.Outer switch
+    public static string ToHorizonName(this OperationResult result)
     {
-        OpOuterCode.BadAuth => "op_bad_auth",
-        OpOuterCode.NoAccount => "op_no_source_account",
-        OpOuterCode.NotSupported => "op_not_supported",
-        OpOuterCode.TooManySubentries => "op_too_many_subentries",
-        _ => op.Code == 0 ? "op_success" : Inner(op.Type, op.Code),
-    };
+        ArgumentNullException.ThrowIfNull(result);
+        return result.Code switch
+        {
+            OperationResultCode.OpInner => result.InnerCode == 0 ? "op_success" : Inner(result.Type, result.InnerCode),
+            OperationResultCode.OpBadAuth => "op_bad_auth",
+            OperationResultCode.OpNoAccount => "op_no_source_account",
+            OperationResultCode.OpNotSupported => "op_not_supported",
+            OperationResultCode.OpTooManySubentries => "op_too_many_subentries",
+            OperationResultCode.OpExceededWorkLimit => "op_exceeded_work_limit",
+            OperationResultCode.OpTooManySponsoring => "op_too_many_sponsoring",
+            _ => "op_unknown",
+        };
+    }
 
     private static string Inner(OperationType type, int code) => (type, code) switch
     {
