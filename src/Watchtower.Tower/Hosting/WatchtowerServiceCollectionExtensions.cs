@@ -113,7 +113,6 @@ public static class WatchtowerServiceCollectionExtensions
             o.StopTimeout = TimeSpan.FromSeconds(30);
         });
 
-        services.AddHostedService<ChannelCountSampler>();
         if (settings.Roles.HasFlag(WatchtowerRoles.Tail))
         {
             services.AddHostedService<TailerService>();
@@ -125,6 +124,10 @@ public static class WatchtowerServiceCollectionExtensions
         }
         // watchtower_channels_watched: every replica samples the (global) store count.
         services.AddHostedService<ChannelCountSampler>();
+        if (!settings.Embedded)
+        {
+            services.AddHostedService<QueueDepthSampler>();
+        }
         return services;
     }
 

@@ -1,0 +1,88 @@
+using MassTransit;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+using Watchtower.Tower.Hosting;
+using Watchtower.Tower.Ingestion;
+using Watchtower.Tower.Tailing;
+
+namespace Watchtower.Tower.Observability;
+
+/// <summary>
+/// Keeps <c>watchtower_queue_depth_messages</c> at the ready-message count of the tower's RabbitMQ
+/// queues (uploads, forget requests, subscriptions, responder triggers). A growing queue is the signal
+/// that consumers cannot keep up, which the broker knows and the consumers do not.
+/// </summary>
+public sealed class QueueDepthSampler : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(15);
+
+    private readonly Uri _broker;
+    private readonly IReadOnlyList<string> _queues;
+    private readonly TowerMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<QueueDepthSampler> _log;
+
+    public QueueDepthSampler(IOptions<WatchtowerOptions> options, TowerMetrics metrics, TimeProvider time, ILogger<QueueDepthSampler> log)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _broker = options.Value.RabbitMq ?? throw new InvalidOperationException("Tower:RabbitMq is required to sample queue depths");
+        _queues = QueuesOf(options.Value.KeyPrefix);
+        _metrics = metrics;
+        _time = time;
+        _log = log;
+    }
+
+    /// <summary>The queues the tower consumes from, named as their consumer definitions name them.</summary>
+    public static IReadOnlyList<string> QueuesOf(string keyPrefix) =>
+    [
+        NameOf(new UploadBundleConsumerDefinition()),
+        NameOf(new ForgetChannelConsumerDefinition()),
+        NameOf(new SubscriptionConsumerDefinition()),
+        MassTransitTriggerPublisher.QueueFor(keyPrefix),
+    ];
+
+    private static string NameOf(IConsumerDefinition definition) =>
+        definition.GetEndpointName(DefaultEndpointNameFormatter.Instance);
+
+    /// <summary>Reads every queue's depth once; a queue not declared yet is left unreported.</summary>
+    public async Task SampleAsync(CancellationToken ct)
+    {
+        var factory = new ConnectionFactory { Uri = _broker, ClientProvidedName = "watchtower-queue-depth" };
+        await using var connection = await factory.CreateConnectionAsync(ct).ConfigureAwait(false);
+        foreach (var queue in _queues)
+        {
+            // A passive declare of a missing queue closes the channel, so each queue gets its own.
+            await using var channel = await connection.CreateChannelAsync(cancellationToken: ct).ConfigureAwait(false);
+            try
+            {
+                var declared = await channel.QueueDeclarePassiveAsync(queue, ct).ConfigureAwait(false);
+                _metrics.QueueDepth.WithLabels(queue).Set(declared.MessageCount);
+            }
+            catch (OperationInterruptedException)
+            {
+                // Not declared yet (no consumer has started): nothing is waiting in it.
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, _time);
+        do
+        {
+            try
+            {
+                await SampleAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is BrokerUnreachableException or AlreadyClosedException or IOException)
+            {
+                // The broker is briefly unreachable: keep the last values; the next tick tries again.
+                _log.LogWarning(e, "Cannot sample queue depths");
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+}
