@@ -5,21 +5,6 @@ namespace Watchtower.Ledger.Tests;
 
 public class HorizonStreamTests
 {
-    private static async Task<List<ClosedLedger>> Take(HorizonLedgerClient client, uint after, int count)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var got = new List<ClosedLedger>();
-        await foreach (var ledger in client.StreamLedgersAsync(after, cts.Token))
-        {
-            got.Add(ledger);
-            if (got.Count == count)
-            {
-                break;
-            }
-        }
-        return got;
-    }
-
     [Fact]
     public async Task Stream_DeliversEveryLedgerInOrder_WithAllTransactionsAcrossPages()
     {
@@ -29,7 +14,7 @@ public class HorizonStreamTests
         horizon.AddLedger(3, 420, 30);
         horizon.AddLedger(4, 0, 2);
 
-        var got = await Take(horizon.Client(pageSize: 200), 0, 4);
+        var got = await LedgerStream.Take(horizon.Client(pageSize: 200), 0, 4);
 
         Assert.Equal([1u, 2, 3, 4], got.Select(l => l.Header.Sequence));
         Assert.Equal([0, 4, 450, 2], got.Select(l => l.Transactions.Length));
@@ -46,7 +31,7 @@ public class HorizonStreamTests
             horizon.AddLedger(s, 1, 0);
         }
 
-        var got = await Take(horizon.Client(), 3, 2);
+        var got = await LedgerStream.Take(horizon.Client(), 3, 2);
 
         Assert.Equal([4u, 5], got.Select(l => l.Header.Sequence));
     }
@@ -63,7 +48,7 @@ public class HorizonStreamTests
         horizon.StreamScripts.Enqueue([4, 6]);
         horizon.OnStreamOpened = () => horizon.Visible = 6;
 
-        var got = await Take(horizon.Client(), 0, 6);
+        var got = await LedgerStream.Take(horizon.Client(), 0, 6);
 
         Assert.Equal([1u, 2, 3, 4, 5, 6], got.Select(l => l.Header.Sequence));
     }
@@ -80,7 +65,7 @@ public class HorizonStreamTests
         horizon.StreamScripts.Enqueue([2]);
         horizon.StreamScripts.Enqueue([3]);
 
-        var got = await Take(horizon.Client(), 0, 3);
+        var got = await LedgerStream.Take(horizon.Client(), 0, 3);
 
         Assert.Equal([1u, 2, 3], got.Select(l => l.Header.Sequence));
         var streamCursors = horizon.Http.Requests
@@ -96,7 +81,7 @@ public class HorizonStreamTests
         horizon.AddLedger(1, 2, 1);
         horizon.ShortListings[1] = 2;
 
-        var got = await Take(horizon.Client(), 0, 1);
+        var got = await LedgerStream.Take(horizon.Client(), 0, 1);
 
         Assert.Equal(3, got[0].Transactions.Length);
     }

@@ -7,21 +7,6 @@ namespace Watchtower.Ledger.Tests;
 
 public class RpcTests
 {
-    private static async Task<List<ClosedLedger>> Take(ILedgerClient client, uint after, int count)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var got = new List<ClosedLedger>();
-        await foreach (var ledger in client.StreamLedgersAsync(after, cts.Token))
-        {
-            got.Add(ledger);
-            if (got.Count == count)
-            {
-                break;
-            }
-        }
-        return got;
-    }
-
     [Fact]
     public async Task Stream_DeliversEveryLedgerWithAllTransactions_PagingAcrossLedgers()
     {
@@ -31,7 +16,7 @@ public class RpcTests
         rpc.AddLedger(3, 0, 0);
         rpc.AddLedger(4, 1, 2);
 
-        var got = await Take(rpc.Client(pageSize: 64), 0, 4);
+        var got = await LedgerStream.Take(rpc.Client(pageSize: 64), 0, 4);
 
         Assert.Equal([1u, 2, 3, 4], got.Select(l => l.Header.Sequence));
         Assert.Equal([0, 150, 0, 3], got.Select(l => l.Transactions.Length));
@@ -50,7 +35,7 @@ public class RpcTests
             rpc.AddLedger(s, 1, 0);
         }
 
-        var e = await Assert.ThrowsAsync<LedgerHistoryUnavailableException>(() => Take(rpc.Client(), 0, 1));
+        var e = await Assert.ThrowsAsync<LedgerHistoryUnavailableException>(() => LedgerStream.Take(rpc.Client(), 0, 1));
 
         Assert.Equal(1u, e.Wanted);
         Assert.Equal(3u, e.OldestAvailable);

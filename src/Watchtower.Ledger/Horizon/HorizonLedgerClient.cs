@@ -23,7 +23,7 @@ public sealed class HorizonLedgerClient : ILedgerClient
     private readonly ILogger _log;
     private readonly Uri _base;
     private readonly Network _network;
-    private volatile bool _networkChecked;
+    private readonly NetworkGuard _networkGuard;
 
     public HorizonLedgerClient(HttpClient http, LedgerClientOptions options, TimeProvider time, ILogger<HorizonLedgerClient>? log = null)
     {
@@ -34,6 +34,7 @@ public sealed class HorizonLedgerClient : ILedgerClient
         _log = log ?? (ILogger)NullLogger.Instance;
         _base = HttpJson.BaseUri(options.Url ?? throw new ArgumentException("Url is required", nameof(options)));
         _network = new Network(options.NetworkPassphrase);
+        _networkGuard = new NetworkGuard(options.NetworkPassphrase, GetNetworkAsync);
     }
 
     /// <summary>Follow new ledgers over SSE once caught up (else poll). Off for servers without streaming.</summary>
@@ -66,7 +67,7 @@ public sealed class HorizonLedgerClient : ILedgerClient
     public async Task<SubmitOutcome> SubmitAsync(TransactionEnvelope envelope, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(envelope);
-        await EnsureNetworkAsync(ct).ConfigureAwait(false);
+        await _networkGuard.EnsureAsync(ct).ConfigureAwait(false);
         var hash = envelope.Hash(_network);
         using var request = new HttpRequestMessage(HttpMethod.Post, Rel("transactions"))
         {
@@ -148,7 +149,7 @@ public sealed class HorizonLedgerClient : ILedgerClient
             List<ClosedLedger> page;
             try
             {
-                await EnsureNetworkAsync(ct).ConfigureAwait(false);
+                await _networkGuard.EnsureAsync(ct).ConfigureAwait(false);
                 page = await ReadPageAsync(next, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (HttpJson.IsTransient(e, ct))
@@ -297,19 +298,6 @@ public sealed class HorizonLedgerClient : ILedgerClient
         }
     }
 
-    private async Task EnsureNetworkAsync(CancellationToken ct)
-    {
-        if (_networkChecked)
-        {
-            return;
-        }
-        var actual = await GetNetworkAsync(ct).ConfigureAwait(false);
-        if (actual.Passphrase != _options.NetworkPassphrase)
-        {
-            throw new NetworkMismatchException(_options.NetworkPassphrase, actual.Passphrase);
-        }
-        _networkChecked = true;
-    }
 
     private Uri? NextLink(JsonElement page) =>
         page.OptProp("_links")?.OptProp("next")?.OptStr("href") is { } href ? new Uri(_base, href) : null;

@@ -38,7 +38,7 @@ public sealed class RpcLedgerClient : ILedgerClient
     private readonly Uri _url;
     private readonly Network _network;
     private long _nextId;
-    private volatile bool _networkChecked;
+    private readonly NetworkGuard _networkGuard;
 
     public RpcLedgerClient(HttpClient http, LedgerClientOptions options, TimeProvider time, ILogger<RpcLedgerClient>? log = null)
     {
@@ -49,6 +49,7 @@ public sealed class RpcLedgerClient : ILedgerClient
         _log = log ?? (ILogger)NullLogger.Instance;
         _url = options.Url ?? throw new ArgumentException("Url is required", nameof(options));
         _network = new Network(options.NetworkPassphrase);
+        _networkGuard = new NetworkGuard(options.NetworkPassphrase, GetNetworkAsync);
     }
 
     public async Task<Network> GetNetworkAsync(CancellationToken ct)
@@ -73,7 +74,7 @@ public sealed class RpcLedgerClient : ILedgerClient
     public async Task<SubmitOutcome> SubmitAsync(TransactionEnvelope envelope, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(envelope);
-        await EnsureNetworkAsync(ct).ConfigureAwait(false);
+        await _networkGuard.EnsureAsync(ct).ConfigureAwait(false);
         var hash = envelope.Hash(_network);
         using (var doc = await CallAsync("sendTransaction", new JsonObject { ["transaction"] = envelope.ToXdrBase64() }, ct).ConfigureAwait(false))
         {
@@ -135,7 +136,7 @@ public sealed class RpcLedgerClient : ILedgerClient
             List<ClosedLedger>? batch;
             try
             {
-                await EnsureNetworkAsync(ct).ConfigureAwait(false);
+                await _networkGuard.EnsureAsync(ct).ConfigureAwait(false);
                 batch = await ReadBatchAsync(next, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (HttpJson.IsTransient(e, ct))
@@ -291,19 +292,6 @@ public sealed class RpcLedgerClient : ILedgerClient
         l.Header?.BaseFee ?? 100,
         l.Header?.LedgerVersion ?? protocolFallback);
 
-    private async Task EnsureNetworkAsync(CancellationToken ct)
-    {
-        if (_networkChecked)
-        {
-            return;
-        }
-        var actual = await GetNetworkAsync(ct).ConfigureAwait(false);
-        if (actual.Passphrase != _options.NetworkPassphrase)
-        {
-            throw new NetworkMismatchException(_options.NetworkPassphrase, actual.Passphrase);
-        }
-        _networkChecked = true;
-    }
 
     private async Task<JsonDocument> CallAsync(string method, JsonObject? args, CancellationToken ct)
     {
