@@ -268,10 +268,10 @@ public static class ChannelProtocol
             yield return new RoundProposal(state.Channel, state.Me, round.Round, round.Start, round.Closing, round.Outcome);
         }
 
-        yield return new SnapshotSignatures(state.Channel, state.Me, round.Round, [.. round.SnapshotHashes.Select(h => StellarInterop.Sign(keys.Ratchet, h))]);
+        yield return new SnapshotSignatures(state.Channel, state.Me, round.Round, StellarInterop.SignAll(keys.Ratchet, round.SnapshotHashes));
         if (ratchetsSigned)
         {
-            yield return new RatchetSignatures(state.Channel, state.Me, round.Round, [.. round.RatchetHashes.Select(h => StellarInterop.Sign(keys.Ratchet, h))]);
+            yield return new RatchetSignatures(state.Channel, state.Me, round.Round, StellarInterop.SignAll(keys.Ratchet, round.RatchetHashes));
         }
     }
 
@@ -472,7 +472,7 @@ public static class ChannelProtocol
             Enumerable.Repeat<ImmutableArray<DecoratedSignature>?>(null, n).ToImmutableArray(),
             Enumerable.Repeat<DecoratedSignature?>(null, n).ToImmutableArray(),
             false);
-        var signatures = pending.SnapshotHashes.Select(h => StellarInterop.Sign(keys.Ratchet, h)).ToImmutableArray();
+        var signatures = StellarInterop.SignAll(keys.Ratchet, pending.SnapshotHashes);
         pending = pending with { SnapshotSignatures = pending.SnapshotSignatures.SetItem(state.Me, signatures) };
         var next = state with { Pending = pending, LastSignedRound = p.Round };
         return (next, new SnapshotSignatures(state.Channel, state.Me, p.Round, signatures));
@@ -534,12 +534,9 @@ public static class ChannelProtocol
             return (state, new(ProtocolErrorCode.WrongSignatureCount, $"expected {state.Parameters.Count} snapshot signatures"), false);
         }
 
-        for (var i = 0; i < s.Signatures.Length; i++)
+        if (StellarInterop.FirstInvalid(key, pending.SnapshotHashes, s.Signatures) is var i and >= 0)
         {
-            if (!StellarInterop.Verify(key, pending.SnapshotHashes[i], s.Signatures[i]))
-            {
-                return (state, new(ProtocolErrorCode.BadSignature, $"participant {s.Sender}'s signature on snapshot {i} of round {s.Round} does not verify"), false);
-            }
+            return (state, new(ProtocolErrorCode.BadSignature, $"participant {s.Sender}'s signature on snapshot {i} of round {s.Round} does not verify"), false);
         }
 
         pending = pending with { SnapshotSignatures = pending.SnapshotSignatures.SetItem(s.Sender, s.Signatures) };
@@ -596,7 +593,7 @@ public static class ChannelProtocol
 
         if (!pending.RatchetsSigned)
         {
-            var signatures = pending.RatchetHashes.Select(h => StellarInterop.Sign(keys.Ratchet, h)).ToImmutableArray();
+            var signatures = StellarInterop.SignAll(keys.Ratchet, pending.RatchetHashes);
             pending = pending with
             {
                 RatchetsSigned = true,
