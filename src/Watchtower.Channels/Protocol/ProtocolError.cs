@@ -25,6 +25,8 @@ public enum ProtocolErrorCode
     WrongSignatureCount,
     NoPendingRound,
     MalformedMessage,
+    OpeningExpired,
+    FundingStillValid,
 }
 
 public sealed record ProtocolError(ProtocolErrorCode Code, string Message)
