@@ -25,6 +25,8 @@ public enum ProtocolErrorCode
     WrongSignatureCount,
     NoPendingRound,
     MalformedMessage,
+    OpeningExpired,
+    FundingStillValid,
 
     /// <summary>A snapshot would fail on the ledger (e.g. a merge while R still holds trust lines), losing every payout it carries.</summary>
     SnapshotWouldFail,
