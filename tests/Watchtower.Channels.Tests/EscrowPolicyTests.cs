@@ -221,7 +221,8 @@ public class EscrowPolicyTests
                     [new Deposit(Asset.Native, Stroops.FromLumens(100))]),
             ],
             ProtocolHarness.Timeouts,
-            100).Validated();
+            100,
+            ProtocolHarness.T0 + ProtocolHarness.OpeningWindow).Validated();
         return (parameters, usd, keys[0].Wallet.AccountId, keys[1].Wallet.AccountId);
     }
 
