@@ -172,19 +172,6 @@ public class ChannelProtocolTests
     }
 
     [Fact]
-    public void GivingRControlInTheLastSnapshot_IsAllowed()
-    {
-        var h = new ProtocolHarness(2);
-        h.Open();
-        var effects = h.Balances(100, 100).Effects;
-        var lastOps = effects[1].Add(new SetOptionsOperation(Signer: new Signer(new Ed25519SignerKey(h.Keys[1].Wallet.AccountId), 2)));
-        h.Propose(1, new RoundOutcome(effects.SetItem(1, lastOps)));
-        h.DeliverAll();
-        Assert.Empty(h.Errors);
-        Assert.All(h.States, s => Assert.Equal(1, s.Latest!.Round));
-    }
-
-    [Fact]
     public void ForgedSignature_IsRefusedWithBadSignature()
     {
         var h = new ProtocolHarness(2);
