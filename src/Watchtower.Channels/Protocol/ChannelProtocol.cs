@@ -441,7 +441,12 @@ public static class ChannelProtocol
         return null;
     }
 
-    /// <summary>A counterparty's proposal may not lower what our wallet is paid in any asset.</summary>
+    /// <summary>
+    /// A counterparty's proposal, compared with the latest round, may not lower what our wallet is
+    /// paid in any asset, move control of what R keeps after the last snapshot away from us, hand
+    /// value that was ours or under our veto to someone else, or put a payout of ours at the mercy
+    /// of an operation someone else can make fail (docs/channels.md, "What a participant signs").
+    /// </summary>
     private static ProtocolError? CheckPolicy(ChannelState state, RoundProposal p)
     {
         if (state.Latest is not { } latest)
@@ -449,15 +454,32 @@ public static class ChannelProtocol
             return null;
         }
 
-        var wallet = state.Parameters.Participants[state.Me].Wallet;
-        var before = latest.Outcome.PaidTo(wallet);
-        var after = p.Outcome.PaidTo(wallet);
-        foreach (var (asset, amount) in before)
+        var before = latest.Outcome.ValueFor(state.Parameters, state.Me);
+        var after = p.Outcome.ValueFor(state.Parameters, state.Me);
+        foreach (var (asset, amount) in before.Explicit)
         {
-            if (after.GetValueOrDefault(asset) < amount)
+            if (after.Explicit.GetValueOrDefault(asset) < amount)
             {
-                return new(ProtocolErrorCode.PayoutDecreased, $"participant {p.Sender} proposed lowering our {asset} payout from {amount} to {after.GetValueOrDefault(asset)}");
+                return new(ProtocolErrorCode.PayoutDecreased, $"participant {p.Sender} proposed lowering our {asset} payout from {amount} to {after.Explicit.GetValueOrDefault(asset)}");
             }
+        }
+
+        if (after.Control < before.Control)
+        {
+            return new(ProtocolErrorCode.EscrowControlTaken, $"participant {p.Sender} proposed taking R's remainder from {before.Control} to {after.Control} control of ours");
+        }
+
+        foreach (var asset in before.Explicit.Keys.Union(before.Residual.Keys))
+        {
+            if (after.Claim(asset) < before.Claim(asset) || after.Stake(asset) < before.Stake(asset))
+            {
+                return new(ProtocolErrorCode.ResidualTaken, $"participant {p.Sender} proposed handing {asset} left in R that is ours or under our veto to someone else");
+            }
+        }
+
+        if (after.AtRisk.Except(before.AtRisk) is { Count: > 0 } added)
+        {
+            return new(ProtocolErrorCode.PayoutAtRisk, $"participant {p.Sender} proposed {added.Count} operation(s) others can make fail in a snapshot that pays us");
         }
 
         return null;

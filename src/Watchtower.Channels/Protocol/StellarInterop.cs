@@ -34,9 +34,15 @@ internal static class StellarInterop
         return Array.IndexOf(valid, false);
     }
 
+    /// <summary>
+    /// Runs body(0..count−1) on this thread and up to one pool thread per other core, each taking
+    /// the next index until none is left. Lighter than Parallel.For for the handful of items a step
+    /// has: a helper that starts late finds the work done and costs nothing.
+    /// </summary>
     private static void ForEach(int count, Action<int> body)
     {
-        if (count < 2 || Environment.ProcessorCount < 2)
+        var helpers = Math.Min(count, Environment.ProcessorCount) - 1;
+        if (helpers <= 0)
         {
             for (var i = 0; i < count; i++)
             {
@@ -46,7 +52,70 @@ internal static class StellarInterop
             return;
         }
 
-        Parallel.For(0, count, body);
+        var work = new SharedWork(count, body);
+        for (var h = 0; h < helpers; h++)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static w => w.Run(), work, preferLocal: false);
+        }
+
+        work.Run();
+        work.Wait();
+    }
+
+    private sealed class SharedWork(int count, Action<int> body)
+    {
+        private readonly object _gate = new();
+        private int _next = -1;
+        private int _done;
+        private Exception? _failure;
+
+        public void Run()
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref _next)) < count)
+            {
+                try
+                {
+                    body(i);
+                }
+#pragma warning disable CA1031 // rethrown on the calling thread by Wait
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    Interlocked.CompareExchange(ref _failure, e, null);
+                }
+
+                if (Interlocked.Increment(ref _done) == count)
+                {
+                    lock (_gate)
+                    {
+                        Monitor.PulseAll(_gate);
+                    }
+                }
+            }
+        }
+
+        public void Wait()
+        {
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _done) < count && !spin.NextSpinWillYield)
+            {
+                spin.SpinOnce();
+            }
+
+            lock (_gate)
+            {
+                while (Volatile.Read(ref _done) < count)
+                {
+                    Monitor.Wait(_gate);
+                }
+            }
+
+            if (_failure is { } e)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+            }
+        }
     }
 
     public static TransactionEnvelope Envelope(Transaction tx, IEnumerable<DecoratedSignature> signatures)
