@@ -12,6 +12,8 @@ switch (args.FirstOrDefault())
 {
     case "tower-ingest":
         return await IngestBench.RunAsync(new BenchOptions(args.Skip(1)), Console.Out);
+    case "tower-latency":
+        return await LatencyBench.RunAsync(new BenchOptions(args.Skip(1)), Console.Out);
     case "tower-stages":
         return StagesBench.Run(new BenchOptions(args.Skip(1)), Console.Out);
 }

@@ -86,7 +86,7 @@ internal static class IngestBench
             watch.Restart();
             cpuBefore = Machine.CpuSnapshot(options.WatchedPids);
             gcBefore = Machine.GcSnapshot();
-            var client = host.Services.GetRequiredService<IBus>().CreateRequestClient<UploadBundle>(UploadQueue, RequestTimeout.After(m: 10));
+            var client = host.Services.GetRequiredService<IBus>().CreateRequestClient<UploadBundle>(UploadQueue(prefix), RequestTimeout.After(m: 10));
             using var gate = new SemaphoreSlim(window);
             var pending = new List<Task>(count);
             foreach (var upload in bundles.Uploads)
@@ -115,7 +115,7 @@ internal static class IngestBench
         return stored == count ? 0 : 1;
     }
 
-    private static readonly Uri UploadQueue = new("queue:tower-upload-bundle");
+    private static Uri UploadQueue(string prefix) => new($"queue:{TowerQueues.UploadBundle(prefix)}");
 
     /// <summary>
     /// Queues every upload while no ingestion consumer runs (a process with the responder role only
@@ -126,7 +126,7 @@ internal static class IngestBench
         BundleSet bundles, Subscription[] subscriptions, TextWriter log)
     {
         using var sender = await TowerProcess.StartAsync(options, network, "Respond", prefix, KeyPair.Random(), sealingKey, new Dictionary<string, string?>());
-        var endpoint = await sender.Services.GetRequiredService<IBus>().GetSendEndpoint(UploadQueue);
+        var endpoint = await sender.Services.GetRequiredService<IBus>().GetSendEndpoint(UploadQueue(prefix));
         var replies = new Uri($"queue:{prefix}-bench-replies");
         var watch = Stopwatch.StartNew();
         var pending = new List<Task>(bundles.Uploads.Length);
