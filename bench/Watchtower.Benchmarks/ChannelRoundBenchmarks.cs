@@ -104,22 +104,4 @@ public class ChannelRoundBenchmarks
     {
         public Task PublishAsync(ChannelBundle bundle, CancellationToken ct) => Task.CompletedTask;
     }
-
-    /// <summary>Off-chain rounds never reach the ledger; any call is a bug in the benchmark.</summary>
-    private sealed class NoLedger : ILedgerClient
-    {
-        public Task<Network> GetNetworkAsync(CancellationToken ct) => throw Unexpected();
-
-        public Task<AccountSnapshot?> LoadAccountAsync(AccountId id, CancellationToken ct) => throw Unexpected();
-
-        public Task<SubmitOutcome> SubmitAsync(TransactionEnvelope envelope, CancellationToken ct) => throw Unexpected();
-
-        public Task<LedgerHeaderInfo> GetLatestLedgerAsync(CancellationToken ct) => throw Unexpected();
-
-        public Task<FeeStatsInfo> GetFeeStatsAsync(CancellationToken ct) => throw Unexpected();
-
-        public IAsyncEnumerable<ClosedLedger> StreamLedgersAsync(uint afterLedger, CancellationToken ct) => throw Unexpected();
-
-        private static InvalidOperationException Unexpected() => new("an off-chain round touched the ledger");
-    }
 }

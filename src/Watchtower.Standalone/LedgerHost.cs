@@ -213,21 +213,36 @@ internal sealed partial class LedgerHost : IAsyncDisposable
         }
     }
 
+    private static readonly TimeSpan FirstCloseRetry = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan MaxCloseRetry = TimeSpan.FromSeconds(5);
+
     private async Task CloseOnSubmitLoop(CancellationToken ct)
     {
+        // Zero: wait for the next submission. Otherwise a close failed with transactions still
+        // queued, and their submitters are waiting: retry on a capped backoff, not only when
+        // somebody else happens to submit.
+        var retry = TimeSpan.Zero;
         while (!ct.IsCancellationRequested)
         {
-            await _submitted.WaitAsync(ct).ConfigureAwait(false);
+            if (retry == TimeSpan.Zero)
+            {
+                await _submitted.WaitAsync(ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await Task.Delay(retry, _time, ct).ConfigureAwait(false);
+            }
+
             // Everything queued so far goes into one ledger.
             while (_submitted.CurrentCount > 0)
             {
                 await _submitted.WaitAsync(ct).ConfigureAwait(false);
             }
 
-            if (Read(e => e.PendingCount) > 0)
-            {
-                CloseLedgerInLoop();
-            }
+            var failed = Read(e => e.PendingCount) > 0 && !CloseLedgerInLoop();
+            retry = !failed || Read(e => e.PendingCount) == 0 ? TimeSpan.Zero
+                : retry == TimeSpan.Zero ? FirstCloseRetry
+                : TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, MaxCloseRetry.Ticks));
         }
     }
 
@@ -235,17 +250,19 @@ internal sealed partial class LedgerHost : IAsyncDisposable
     /// A failed close must not end the loop: the engine's close is atomic, so the ledger is as it
     /// was and the queued transactions are tried again at the next close.
     /// </summary>
-    private void CloseLedgerInLoop()
+    private bool CloseLedgerInLoop()
     {
         try
         {
             CloseLedger();
+            return true;
         }
 #pragma warning disable CA1031 // whatever the engine or the disk threw, the loop goes on; the error is logged
         catch (Exception e)
 #pragma warning restore CA1031
         {
             LogCloseFailed(_log, e);
+            return false;
         }
     }
 

@@ -13,7 +13,8 @@ namespace Watchtower.Channels.Tests;
 
 /// <summary>
 /// Seeded random channel lifetimes on the standalone network: random side effects (native and
-/// credit payments, account creation, handing R's control to a participant), random crashes
+/// credit payments, account creation, and with two participants handing R's control to the
+/// other one and merging R into a wallet before closing), random crashes
 /// mid-round with restarts from the stored state, and a dishonest last participant that submits
 /// stale ratchets (and then its stale snapshots) at random times. Each lifetime ends by a stale
 /// ratchet, a cooperative close, an honest force close or the dishonest participant vanishing;
@@ -52,6 +53,7 @@ public class AdversarialSimulationTests(ITestOutputHelper output)
         var totalRounds = 0;
         Ending[] lifetimes = [Ending.StaleRatchet, Ending.CooperativeClose, Ending.StaleRatchet, Ending.ForceClose, Ending.StaleRatchet, Ending.DishonestVanishes, Ending.StaleRatchet];
         var landed = 0;
+        var merges = 0;
         foreach (var ending in lifetimes)
         {
             var world = new World(server, ledger, issuer, sim, n, rng, output);
@@ -73,9 +75,11 @@ public class AdversarialSimulationTests(ITestOutputHelper output)
                 case Ending.StaleRatchet when world.Settled:
                     break;
                 case Ending.StaleRatchet or Ending.CooperativeClose:
+                    await world.MergeRoundAsync();
                     await world.CooperativeCloseAsync();
                     break;
                 case Ending.ForceClose:
+                    await world.MergeRoundAsync();
                     await world.ForceCloseAsync();
                     break;
                 case Ending.DishonestVanishes:
@@ -85,11 +89,13 @@ public class AdversarialSimulationTests(ITestOutputHelper output)
 
             await world.AssertHonestOutcomesAsync();
             landed += world.Attacks;
-            output.WriteLine($"N={n} {ending}: {world.Rounds} rounds, {world.Crashes} crashes, {world.Attacks} stale ratchets landed");
+            merges += world.MergedEscrow ? 1 : 0;
+            output.WriteLine($"N={n} {ending}: {world.Rounds} rounds, {world.Crashes} crashes, {world.Attacks} stale ratchets landed{(world.MergedEscrow ? ", R merged" : "")}");
         }
 
         Assert.True(totalRounds >= lifetimes.Length * minRounds / 2);
         Assert.True(landed >= 2, "the dishonest participant should have landed stale ratchets");
+        Assert.True(n != 2 || merges >= 2, "with two participants, the cooperative and force closes should have merged R");
     }
 
     private static async Task SubmitFromRootAsync(StandaloneServer server, ILedgerClient ledger, Operation[] ops, KeyPair[]? extraSigners = null)
@@ -119,6 +125,8 @@ public class AdversarialSimulationTests(ITestOutputHelper output)
         private readonly List<(AccountId Account, int Owner)> _created = [];
         private readonly HashSet<int> _down = [];
         private int? _grant;
+        private bool _merge;
+        private long _escrowBeforeSettling;
         private LocalChannelGroup _group = null!;
         private ParticipantKeys[] _keys = [];
         private long[] _deposit = [];
@@ -132,6 +140,8 @@ public class AdversarialSimulationTests(ITestOutputHelper output)
         public int Attacks { get; private set; }
 
         public bool Settled { get; private set; }
+
+        public bool MergedEscrow => _merge;
 
         private IEnumerable<int> Honest => Enumerable.Range(0, n - 1);
 
@@ -241,8 +251,30 @@ public class AdversarialSimulationTests(ITestOutputHelper output)
             return true;
         }
 
+        /// <summary>
+        /// With two participants, a last round before closing merges R into the honest wallet
+        /// (proposed by the other side: a counterparty's proposal may only move R's remainder
+        /// towards us); its last snapshot removes R's trust line first. With more, nobody's policy
+        /// lets R's remainder leave joint control, so no merge.
+        /// </summary>
+        public async Task MergeRoundAsync()
+        {
+            if (n != 2)
+            {
+                return;
+            }
+
+            _merge = true;
+            var outcome = Render();
+            Assert.Null(await _group[Dishonest]!.ProposeAsync(outcome, Ct));
+            await _group.PumpAsync(Ct);
+            Rounds++;
+            Assert.All(Enumerable.Range(0, n), i => Assert.True(_group[i]!.State.Latest!.Outcome.Equals(outcome), $"participant {i} did not sign the merge"));
+        }
+
         public async Task CooperativeCloseAsync()
         {
+            await RecordEscrowAsync();
             var closer = rng.Next(n - 1);
             Assert.Null(await _group[closer]!.ProposeCloseAsync(Ct));
             await _group.PumpAsync(Ct);
@@ -252,10 +284,15 @@ public class AdversarialSimulationTests(ITestOutputHelper output)
 
         public async Task ForceCloseAsync()
         {
+            await RecordEscrowAsync();
             var closer = rng.Next(n - 1);
             Assert.True((await _group[closer]!.ForceCloseAsync(Ct)).Success);
             await SettleAsync(null);
         }
+
+        /// <summary>R's balance before the latest round's snapshots run: what a merge hands over, less their payouts and fees.</summary>
+        private async Task RecordEscrowAsync() =>
+            _escrowBeforeSettling = (await ledger.LoadAccountAsync(Parameters.Escrow, Ct))!.Balance.Value;
 
         public async Task DishonestVanishesAsync()
         {
@@ -322,6 +359,14 @@ public class AdversarialSimulationTests(ITestOutputHelper output)
         public async Task AssertHonestOutcomesAsync()
         {
             var expected = Render();
+            var merged = 0L;
+            if (_merge)
+            {
+                // The standalone network charges its base fee (100 stroops) per operation.
+                merged = _escrowBeforeSettling - _native.Sum() - (_created.Count * CreatedBalance.Value) - (expected.Effects.Sum(e => e.Length) * 100L);
+                Assert.Null(await ledger.LoadAccountAsync(Parameters.Escrow, Ct));
+            }
+
             foreach (var i in Honest)
             {
                 var state = _group[i]!.State;
@@ -329,7 +374,7 @@ public class AdversarialSimulationTests(ITestOutputHelper output)
                 Assert.True(state.Latest!.Outcome.Equals(expected), $"participant {i}'s latest outcome differs from the model");
                 var wallet = _keys[i].Wallet.AccountId;
                 var account = (await ledger.LoadAccountAsync(wallet, Ct))!;
-                Assert.Equal(WalletStart.Value - _deposit[i] + _native[i], account.Balance.Value);
+                Assert.Equal(WalletStart.Value - _deposit[i] + _native[i] + (i == 0 ? merged : 0), account.Balance.Value);
                 var credit = server.Inspect(net => net.TrustLinesOf(wallet).Single(t => t.Asset == sim).Balance);
                 Assert.Equal(_credit[i], credit);
             }
@@ -339,10 +384,11 @@ public class AdversarialSimulationTests(ITestOutputHelper output)
                 Assert.Equal(CreatedBalance, (await ledger.LoadAccountAsync(account, Ct))!.Balance);
             }
 
-            var escrow = (await ledger.LoadAccountAsync(Parameters.Escrow, Ct))!;
-            if (_grant is { } g)
+            if (_grant is { } g && !_merge)
             {
-                Assert.Contains(escrow.Signers, s => s.Key == new Ed25519SignerKey(_keys[g].Wallet.AccountId) && s.Weight == (uint)n);
+                var escrow = (await ledger.LoadAccountAsync(Parameters.Escrow, Ct))!;
+                var weight = g == 0 ? escrow.Thresholds.Master : escrow.Signers.Single(s => s.Key == new Ed25519SignerKey(_keys[g].Ratchet.AccountId)).Weight;
+                Assert.Equal((uint)n, weight);
             }
         }
 
@@ -367,9 +413,11 @@ public class AdversarialSimulationTests(ITestOutputHelper output)
                 _created.Add((KeyPair.Random().AccountId, p));
                 _native[p] -= CreatedBalance.Value;
             }
-            else if (roll < 0.85)
+            else if (roll < 0.85 && n == 2 && _grant != q)
             {
-                _grant = _grant == p ? null : p;
+                // Control of R's remainder only ever moves towards the participant who checks the
+                // proposal: p hands it to the other, or gives up what it was handed.
+                _grant = _grant == p ? null : q;
             }
         }
 
@@ -393,7 +441,16 @@ public class AdversarialSimulationTests(ITestOutputHelper output)
                 ops.AddRange(_created.Where(c => c.Owner == i).Select(c => (Operation)new CreateAccountOperation(c.Account, CreatedBalance)));
                 if (i == n - 1 && _grant is { } g)
                 {
-                    ops.Add(new SetOptionsOperation(Signer: new Signer(new Ed25519SignerKey(_keys[g].Wallet.AccountId), (uint)n)));
+                    // Raising the grantee's own key to N leaves R's subentries (and reserve) as funded.
+                    ops.Add(g == 0
+                        ? new SetOptionsOperation(MasterWeight: (uint)n)
+                        : new SetOptionsOperation(Signer: new Signer(new Ed25519SignerKey(_keys[g].Ratchet.AccountId), (uint)n)));
+                }
+
+                if (i == n - 1 && _merge)
+                {
+                    ops.Add(new ChangeTrustOperation(sim, 0));
+                    ops.Add(new AccountMergeOperation(_keys[0].Wallet.AccountId));
                 }
 
                 effects.Add(ops.Count > 0 ? [.. ops] : [RoundOutcome.NoOp]);

@@ -172,19 +172,6 @@ public class ChannelProtocolTests
     }
 
     [Fact]
-    public void GivingRControlInTheLastSnapshot_IsAllowed()
-    {
-        var h = new ProtocolHarness(2);
-        h.Open();
-        var effects = h.Balances(100, 100).Effects;
-        var lastOps = effects[1].Add(new SetOptionsOperation(Signer: new Signer(new Ed25519SignerKey(h.Keys[1].Wallet.AccountId), 2)));
-        h.Propose(1, new RoundOutcome(effects.SetItem(1, lastOps)));
-        h.DeliverAll();
-        Assert.Empty(h.Errors);
-        Assert.All(h.States, s => Assert.Equal(1, s.Latest!.Round));
-    }
-
-    [Fact]
     public void ForgedSignature_IsRefusedWithBadSignature()
     {
         var h = new ProtocolHarness(2);
@@ -196,6 +183,32 @@ public class ChannelProtocolTests
         var forged = signatures.SetItem(0, new DecoratedSignature(h.Keys[0].Ratchet.AccountId.Hint, stranger.Sign(new byte[32])));
         var t = ChannelProtocol.Receive(h.States[1], h.Keys[1], 0, new SnapshotSignatures(h.States[1].Channel, 0, 1, forged), h.Now);
         Assert.Equal(ProtocolErrorCode.BadSignature, t.Error!.Code);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void ForgedSignatureAmongMany_IsRefused_NamingTheFirstBadSnapshot(int forgedAt)
+    {
+        // Five snapshots' signatures are verified in parallel; the error must still name the first bad one.
+        var h = new ProtocolHarness(5);
+        h.Open();
+        h.Propose(0, h.Balances(90, 110, 100, 100, 100));
+        h.DeliverNext(m => m.Message is RoundProposal && m.To == 1);
+        var signatures = ((SnapshotSignatures)h.InFlight.Single(m => m.To == 1 && m.Message is SnapshotSignatures).Message).Signatures;
+        var stranger = KeyPair.Random();
+        var forged = signatures.SetItem(forgedAt, new DecoratedSignature(h.Keys[0].Ratchet.AccountId.Hint, stranger.Sign(new byte[32])));
+        if (forgedAt < 4)
+        {
+            // A second bad signature later on must not be the one reported.
+            forged = forged.SetItem(4, forged[forgedAt]);
+        }
+
+        var t = ChannelProtocol.Receive(h.States[1], h.Keys[1], 0, new SnapshotSignatures(h.States[1].Channel, 0, 1, forged), h.Now);
+        Assert.Equal(ProtocolErrorCode.BadSignature, t.Error!.Code);
+        Assert.Contains($"snapshot {forgedAt} ", t.Error.Message, StringComparison.Ordinal);
+        Assert.Same(h.States[1], t.State);
     }
 
     [Fact]

@@ -19,6 +19,9 @@ internal sealed class ProtocolHarness
         MaxRoundInterval: TimeSpan.FromHours(2),
         MaxClockSkew: TimeSpan.FromMinutes(1));
 
+    /// <summary>Funding stays valid this long after <see cref="T0"/>: round 0 started at T0 leaves v_0 valid for D after it.</summary>
+    public static readonly TimeSpan OpeningWindow = Timeouts.TimeoutClaim - Timeouts.SynchronyDelay;
+
     public ProtocolHarness(int n, long depositLumens = 100)
     {
         Keys = [.. Enumerable.Range(0, n).Select(_ => new ParticipantKeys(KeyPair.Random(), KeyPair.Random(), KeyPair.Random()))];
@@ -32,7 +35,8 @@ internal sealed class ProtocolHarness
                 k.Wallet.AccountId, k.Version.AccountId, k.Ratchet.AccountId, SequenceNumber.FromLedger((uint)(7 + i)),
                 [new Deposit(Asset.Native, new Stroops(depositLumens * Stroops.PerLumen))]))],
             Timeouts,
-            100).Validated();
+            100,
+            T0 + OpeningWindow).Validated();
         States = [.. Enumerable.Range(0, n).Select(i => ChannelState.Create(Parameters, i))];
         Now = T0;
     }

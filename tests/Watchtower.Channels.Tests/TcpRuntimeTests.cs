@@ -1,4 +1,3 @@
-using System.Net;
 using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Runtime;
 using Watchtower.Channels.Transport;
@@ -15,14 +14,10 @@ public class TcpRuntimeTests
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var h = new ProtocolHarness(2);
-        var endpoints = new[] { new IPEndPoint(IPAddress.Loopback, 0), new IPEndPoint(IPAddress.Loopback, 0) };
-        await using var t0 = TcpPeerTransport.Start(0, endpoints);
-        var bound = TcpPeerTransport.WithEndpoint(endpoints, 0, t0.LocalEndpoint);
-        await using var t1 = TcpPeerTransport.Start(1, bound);
-        await using var t0Out = TcpPeerTransport.Start(0, TcpPeerTransport.WithEndpoint(TcpPeerTransport.WithEndpoint(bound, 1, t1.LocalEndpoint), 0, new IPEndPoint(IPAddress.Loopback, 0)));
-        // Participant 0 sends through t0Out (which knows 1's port) and listens on t0 (which 1 dials).
-        var alice = await ParticipantRuntime.CreateAsync(h.Keys[0], ChannelProtocol.FundingConfirmed(h.States[0]), new SplitTransport(t0Out, t0), new OfflineLedger(), new InMemoryChannelStore(), new RecordingBundleSink(), cts.Token);
-        var bob = await ParticipantRuntime.CreateAsync(h.Keys[1], ChannelProtocol.FundingConfirmed(h.States[1]), t1, new OfflineLedger(), new InMemoryChannelStore(), new RecordingBundleSink(), cts.Token);
+        await using var pair = await TransportTests.TcpPair.StartAsync();
+        // The links prove the wallet keys; the runtimes use their own participant keys.
+        var alice = await ParticipantRuntime.CreateAsync(h.Keys[0], ChannelProtocol.FundingConfirmed(h.States[0]), pair.A, new OfflineLedger(), new InMemoryChannelStore(), new RecordingBundleSink(), cts.Token);
+        var bob = await ParticipantRuntime.CreateAsync(h.Keys[1], ChannelProtocol.FundingConfirmed(h.States[1]), pair.B, new OfflineLedger(), new InMemoryChannelStore(), new RecordingBundleSink(), cts.Token);
 
         // Funding is taken as confirmed (no ledger here). Round 0: proposal + snapshot signatures,
         // the answer (snapshot + ratchet signatures), the last ratchet signatures.
@@ -39,7 +34,7 @@ public class TcpRuntimeTests
         Assert.Equal(1, alice.State.Latest!.Round);
         Assert.Equal(1, bob.State.Latest!.Round);
 
-        await t0Out.SendAsync(1, new byte[] { 1, 9, 9 }, cts.Token);
+        await pair.A.SendAsync(1, new byte[] { 1, 9, 9 }, cts.Token);
         await bob.ReceiveOneAsync(h.Now, cts.Token);
         Assert.Equal(ProtocolErrorCode.MalformedMessage, bob.Errors[^1].Code);
         Assert.Equal(1, bob.State.Latest!.Round);
@@ -53,20 +48,6 @@ public class TcpRuntimeTests
         }
 
         Assert.Empty(runtime.Errors);
-    }
-
-    /// <summary>Sends through one transport, receives from another (a listener whose peers dial it).</summary>
-    private sealed class SplitTransport(IPeerTransport send, IPeerTransport receive) : IPeerTransport
-    {
-        public int Self => send.Self;
-
-        public ValueTask SendAsync(int to, ReadOnlyMemory<byte> payload, CancellationToken ct) => send.SendAsync(to, payload, ct);
-
-        public ValueTask<InboundFrame> ReceiveAsync(CancellationToken ct) => receive.ReceiveAsync(ct);
-
-        public bool TryReceive(out InboundFrame? frame) => receive.TryReceive(out frame);
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     /// <summary>Off-chain rounds never reach the ledger: any call fails the test.</summary>

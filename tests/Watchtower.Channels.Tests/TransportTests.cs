@@ -1,7 +1,9 @@
 using System.Buffers.Binary;
+using System.Collections.Immutable;
 using System.Net;
 using System.Net.Sockets;
 using Watchtower.Channels.Transport;
+using Watchtower.Stellar;
 using Xunit;
 
 namespace Watchtower.Channels.Tests;
@@ -30,72 +32,285 @@ public class TransportTests
     }
 
     [Fact]
-    public async Task Tcp_CarriesFramesBetweenLoopbackPeersInOrder()
+    public async Task Tcp_AuthenticatedPeersExchangeFramesInOrderBothWays()
     {
         using var cts = new CancellationTokenSource(Patience);
-        var endpoints = new[] { new IPEndPoint(IPAddress.Loopback, 0), new IPEndPoint(IPAddress.Loopback, 0) };
-        await using var a = TcpPeerTransport.Start(0, endpoints);
-        var bound = TcpPeerTransport.WithEndpoint(endpoints, 0, a.LocalEndpoint);
-        await using var b = TcpPeerTransport.Start(1, bound);
-        var both = TcpPeerTransport.WithEndpoint(bound, 1, b.LocalEndpoint);
-        await using var a2 = TcpPeerTransport.Start(0, TcpPeerTransport.WithEndpoint(both, 0, new IPEndPoint(IPAddress.Loopback, 0)));
-
-        // a2 dials b with the real endpoints; b answers a (the first listener).
+        await using var pair = await TcpPair.StartAsync();
         for (var i = 0; i < 50; i++)
         {
-            await a2.SendAsync(1, BitConverter.GetBytes(i), cts.Token);
+            await pair.A.SendAsync(1, BitConverter.GetBytes(i), cts.Token);
         }
 
         for (var i = 0; i < 50; i++)
         {
-            var frame = await b.ReceiveAsync(cts.Token);
+            var frame = await pair.B.ReceiveAsync(cts.Token);
             Assert.Equal(0, frame.From);
             Assert.Equal(i, BitConverter.ToInt32(frame.Payload));
         }
 
-        await b.SendAsync(0, new byte[] { 9, 9 }, cts.Token);
-        Assert.Equal([9, 9], (await a.ReceiveAsync(cts.Token)).Payload);
+        await pair.B.SendAsync(0, new byte[] { 9, 9 }, cts.Token);
+        var back = await pair.A.ReceiveAsync(cts.Token);
+        Assert.Equal(1, back.From);
+        Assert.Equal([9, 9], back.Payload);
+        Assert.Equal(0, pair.A.RejectedLinks + pair.B.RejectedLinks);
+        Assert.Equal(0, pair.A.Self);
+        Assert.Equal(1, pair.B.Self);
+    }
+
+    [Fact]
+    public async Task Tcp_DialerClaimingAPeersIdentityWithoutItsKeyIsRefused()
+    {
+        using var cts = new CancellationTokenSource(Patience);
+        await using var pair = await TcpPair.StartAsync();
+        var mallory = KeyPair.Random();
+        var (stream, client, challenge) = await RawDialAsync(pair.B.LocalEndpoint, cts.Token);
+        using (client)
+        {
+            // Claims to be A (index 0) but signs with its own key.
+            var nonce = challenge.AsSpan(4 + 32 + 32, 32).ToArray();
+            var answer = Answer(pair.A.Identity, mallory.Sign(TcpPeerTransport.HandshakePayload(pair.Context.AsSpan(), pair.B.Identity, nonce, pair.A.Identity)));
+            await stream.WriteAsync(answer, cts.Token);
+            await AssertClosedAsync(stream, cts.Token);
+        }
+
+        Assert.Equal(1, pair.B.RejectedLinks);
+        Assert.False(pair.B.TryReceive(out _));
+    }
+
+    [Fact]
+    public async Task Tcp_UnknownIdentityIsRefusedEvenWithAValidSignature()
+    {
+        using var cts = new CancellationTokenSource(Patience);
+        await using var pair = await TcpPair.StartAsync();
+        var stranger = KeyPair.Random();
+        var (stream, client, challenge) = await RawDialAsync(pair.B.LocalEndpoint, cts.Token);
+        using (client)
+        {
+            var nonce = challenge.AsSpan(4 + 32 + 32, 32).ToArray();
+            await stream.WriteAsync(Answer(stranger.AccountId, stranger.Sign(TcpPeerTransport.HandshakePayload(pair.Context.AsSpan(), pair.B.Identity, nonce, stranger.AccountId))), cts.Token);
+            await AssertClosedAsync(stream, cts.Token);
+        }
+
+        Assert.Equal(1, pair.B.RejectedLinks);
+    }
+
+    [Fact]
+    public async Task Tcp_AnswerReplayedFromAnEarlierLinkIsRefused()
+    {
+        using var cts = new CancellationTokenSource(Patience);
+        await using var pair = await TcpPair.StartAsync();
+
+        // A valid answer for one link (signed with A's real key)...
+        var (first, firstClient, firstChallenge) = await RawDialAsync(pair.B.LocalEndpoint, cts.Token);
+        byte[] answer;
+        using (firstClient)
+        {
+            var nonce = firstChallenge.AsSpan(4 + 32 + 32, 32).ToArray();
+            answer = Answer(pair.A.Identity, pair.KeyA.Sign(TcpPeerTransport.HandshakePayload(pair.Context.AsSpan(), pair.B.Identity, nonce, pair.A.Identity)));
+            await first.WriteAsync(answer, cts.Token);
+            Assert.Equal(1, await first.ReadAsync(new byte[1], cts.Token)); // accepted
+        }
+
+        // ...replayed on a new link, whose challenge carries a fresh nonce.
+        var (second, secondClient, secondChallenge) = await RawDialAsync(pair.B.LocalEndpoint, cts.Token);
+        using (secondClient)
+        {
+            Assert.False(firstChallenge.AsSpan(68, 32).SequenceEqual(secondChallenge.AsSpan(68, 32)));
+            await second.WriteAsync(answer, cts.Token);
+            await AssertClosedAsync(second, cts.Token);
+        }
+
+        Assert.Equal(1, pair.B.RejectedLinks);
+    }
+
+    [Fact]
+    public async Task Tcp_SignatureForAnotherSessionIsRefused()
+    {
+        using var cts = new CancellationTokenSource(Patience);
+        await using var pair = await TcpPair.StartAsync();
+        var (stream, client, challenge) = await RawDialAsync(pair.B.LocalEndpoint, cts.Token);
+        using (client)
+        {
+            var nonce = challenge.AsSpan(68, 32).ToArray();
+            var otherSession = TcpPeerTransport.NewContext();
+            await stream.WriteAsync(Answer(pair.A.Identity, pair.KeyA.Sign(TcpPeerTransport.HandshakePayload(otherSession.AsSpan(), pair.B.Identity, nonce, pair.A.Identity))), cts.Token);
+            await AssertClosedAsync(stream, cts.Token);
+        }
+
+        Assert.Equal(1, pair.B.RejectedLinks);
+    }
+
+    [Fact]
+    public async Task Tcp_SilentDialerIsDroppedAfterTheHandshakeTimeout()
+    {
+        using var cts = new CancellationTokenSource(Patience);
+        await using var pair = await TcpPair.StartAsync(handshakeTimeout: TimeSpan.FromMilliseconds(200));
+        var (stream, client, _) = await RawDialAsync(pair.B.LocalEndpoint, cts.Token);
+        using (client)
+        {
+            await AssertClosedAsync(stream, cts.Token);
+        }
+
+        Assert.Equal(1, pair.B.RejectedLinks);
+    }
+
+    [Fact]
+    public async Task Tcp_DialerRefusesAListenerPresentingAnotherIdentity()
+    {
+        using var cts = new CancellationTokenSource(Patience);
+        await using var pair = await TcpPair.StartAsync();
+        // A believes participant 1 lives at B's address but with another key.
+        pair.A.SetPeer(1, new PeerContact(KeyPair.Random().AccountId, pair.B.LocalEndpoint.ToString()));
+        var e = await Assert.ThrowsAsync<IOException>(async () => await pair.A.SendAsync(1, new byte[] { 1 }, cts.Token));
+        Assert.Contains("presents", e.Message, StringComparison.Ordinal);
+        Assert.False(pair.B.TryReceive(out _));
+    }
+
+    [Fact]
+    public async Task Tcp_ResumesAfterThePeerRestartsOnTheSamePort()
+    {
+        using var cts = new CancellationTokenSource(Patience);
+        await using var pair = await TcpPair.StartAsync();
+        await pair.A.SendAsync(1, new byte[] { 1 }, cts.Token);
+        Assert.Equal([1], (await pair.B.ReceiveAsync(cts.Token)).Payload);
+        var port = pair.B.LocalEndpoint;
+        await pair.B.DisposeAsync();
+
+        await using var restarted = TcpPeerTransport.Start(new TcpPeerOptions { Listen = port, Identity = pair.KeyB, Context = pair.Context });
+        restarted.SetPeer(0, new PeerContact(pair.A.Identity, pair.A.LocalEndpoint.ToString()));
+        restarted.SetPeer(1, new PeerContact(pair.KeyB.AccountId, port.ToString()));
+        // A's old link is dead (B closed it on shutdown): the send notices, redials and authenticates anew.
+        await pair.A.SendAsync(1, new byte[] { 2 }, cts.Token);
+        var frame = await restarted.ReceiveAsync(cts.Token);
+        Assert.Equal([2], frame.Payload);
     }
 
     [Fact]
     public async Task Tcp_OversizedFrameClosesTheLinkAndIsCounted()
     {
         using var cts = new CancellationTokenSource(Patience);
-        var endpoints = new[] { new IPEndPoint(IPAddress.Loopback, 0), new IPEndPoint(IPAddress.Loopback, 0) };
-        await using var b = TcpPeerTransport.Start(1, endpoints, maxFrameSize: 1024);
-        using var raw = new TcpClient();
-        await raw.ConnectAsync(b.LocalEndpoint, cts.Token);
-        var stream = raw.GetStream();
-        var header = new byte[8];
-        BinaryPrimitives.WriteInt32BigEndian(header, 0);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), 1 << 30);
-        await stream.WriteAsync(header, cts.Token);
-        var buffer = new byte[1];
-        Assert.Equal(0, await stream.ReadAsync(buffer, cts.Token)); // closed by the listener
-        Assert.Equal(1, b.RejectedFrames);
-        Assert.False(b.TryReceive(out _));
-    }
+        await using var pair = await TcpPair.StartAsync(maxFrameSize: 1024);
+        var (stream, client, challenge) = await RawDialAsync(pair.B.LocalEndpoint, cts.Token);
+        using (client)
+        {
+            var nonce = challenge.AsSpan(68, 32).ToArray();
+            await stream.WriteAsync(Answer(pair.A.Identity, pair.KeyA.Sign(TcpPeerTransport.HandshakePayload(pair.Context.AsSpan(), pair.B.Identity, nonce, pair.A.Identity))), cts.Token);
+            Assert.Equal(1, await stream.ReadAsync(new byte[1], cts.Token));
+            var header = new byte[4];
+            BinaryPrimitives.WriteInt32BigEndian(header, 1 << 30);
+            await stream.WriteAsync(header, cts.Token);
+            await AssertClosedAsync(stream, cts.Token);
+        }
 
-    [Fact]
-    public async Task Tcp_HelloNamingAnUnknownPeerIsRefused()
-    {
-        using var cts = new CancellationTokenSource(Patience);
-        var endpoints = new[] { new IPEndPoint(IPAddress.Loopback, 0), new IPEndPoint(IPAddress.Loopback, 0) };
-        await using var b = TcpPeerTransport.Start(1, endpoints);
-        using var raw = new TcpClient();
-        await raw.ConnectAsync(b.LocalEndpoint, cts.Token);
-        var hello = new byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(hello, 7);
-        await raw.GetStream().WriteAsync(hello, cts.Token);
-        Assert.Equal(0, await raw.GetStream().ReadAsync(new byte[1], cts.Token));
-        Assert.Equal(1, b.RejectedFrames);
+        Assert.Equal(1, pair.B.RejectedFrames);
+        Assert.False(pair.B.TryReceive(out _));
     }
 
     [Fact]
     public async Task Tcp_SendingAFrameAboveTheLimitIsRefusedLocally()
     {
-        var endpoints = new[] { new IPEndPoint(IPAddress.Loopback, 0), new IPEndPoint(IPAddress.Loopback, 0) };
-        await using var a = TcpPeerTransport.Start(0, endpoints, maxFrameSize: 64);
-        await Assert.ThrowsAsync<ArgumentException>(async () => await a.SendAsync(1, new byte[65], CancellationToken.None));
+        await using var pair = await TcpPair.StartAsync(maxFrameSize: 64);
+        await Assert.ThrowsAsync<ArgumentException>(async () => await pair.A.SendAsync(1, new byte[65], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Tcp_ProbeShowsTheListenersIdentityAndSession()
+    {
+        await using var pair = await TcpPair.StartAsync();
+        var (identity, context) = await TcpPeerTransport.ProbeAsync(pair.B.LocalEndpoint.ToString(), CancellationToken.None);
+        Assert.Equal(pair.B.Identity, identity);
+        Assert.Equal(Convert.ToHexString(pair.Context.AsSpan()), Convert.ToHexString(context.AsSpan()));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:7100", "127.0.0.1", 7100)]
+    [InlineData("[::1]:7101", "::1", 7101)]
+    [InlineData("localhost:7102", "localhost", 7102)]
+    public void ParseAddress_AcceptsHostAndPort(string text, string host, int port) =>
+        Assert.Equal((host, port), TcpPeerTransport.ParseAddress(text));
+
+    [Theory]
+    [InlineData("localhost")]
+    [InlineData("host:port")]
+    [InlineData("host:70000")]
+    public void ParseAddress_RefusesMalformedAddresses(string text) =>
+        Assert.Throws<FormatException>(() => TcpPeerTransport.ParseAddress(text));
+
+    private static byte[] Answer(AccountId claimed, byte[] signature) => [.. claimed.PublicKey.ToArray(), .. signature];
+
+    private static async Task<(NetworkStream Stream, TcpClient Client, byte[] Challenge)> RawDialAsync(IPEndPoint endpoint, CancellationToken ct)
+    {
+        var client = new TcpClient();
+        await client.ConnectAsync(endpoint, ct);
+        var stream = client.GetStream();
+        var challenge = new byte[4 + 32 + 32 + 32];
+        await stream.ReadExactlyAsync(challenge, ct);
+        Assert.Equal("WTL1"u8.ToArray(), challenge[..4]);
+        return (stream, client, challenge);
+    }
+
+    private static async Task AssertClosedAsync(NetworkStream stream, CancellationToken ct)
+    {
+        try
+        {
+            Assert.Equal(0, await stream.ReadAsync(new byte[1], ct));
+        }
+        catch (IOException)
+        {
+            // reset instead of an orderly close: closed all the same
+        }
+    }
+
+    /// <summary>Two loopback transports that know each other: A is participant 0, B participant 1.</summary>
+    internal sealed class TcpPair : IAsyncDisposable
+    {
+        private TcpPair(KeyPair keyA, KeyPair keyB, ImmutableArray<byte> context, TcpPeerTransport a, TcpPeerTransport b)
+        {
+            KeyA = keyA;
+            KeyB = keyB;
+            Context = context;
+            A = a;
+            B = b;
+        }
+
+        public KeyPair KeyA { get; }
+
+        public KeyPair KeyB { get; }
+
+        public ImmutableArray<byte> Context { get; }
+
+        public TcpPeerTransport A { get; }
+
+        public TcpPeerTransport B { get; }
+
+        public static Task<TcpPair> StartAsync(int maxFrameSize = TcpPeerTransport.DefaultMaxFrameSize, TimeSpan? handshakeTimeout = null)
+        {
+            var keyA = KeyPair.Random();
+            var keyB = KeyPair.Random();
+            var context = TcpPeerTransport.NewContext();
+            TcpPeerTransport Start(KeyPair k) => TcpPeerTransport.Start(new TcpPeerOptions
+            {
+                Listen = new IPEndPoint(IPAddress.Loopback, 0),
+                Identity = k,
+                Context = context,
+                MaxFrameSize = maxFrameSize,
+                HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
+            });
+            var a = Start(keyA);
+            var b = Start(keyB);
+            foreach (var t in new[] { a, b })
+            {
+                t.SetPeer(0, new PeerContact(keyA.AccountId, a.LocalEndpoint.ToString()));
+                t.SetPeer(1, new PeerContact(keyB.AccountId, b.LocalEndpoint.ToString()));
+            }
+
+            return Task.FromResult(new TcpPair(keyA, keyB, context, a, b));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await A.DisposeAsync();
+            await B.DisposeAsync();
+        }
     }
 }

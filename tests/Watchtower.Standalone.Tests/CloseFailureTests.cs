@@ -60,6 +60,32 @@ public sealed class CloseFailureTests
     }
 
     [Fact]
+    public async Task CloseOnSubmit_RetriesAFailedClose_WithoutAnotherSubmission()
+    {
+        var time = new FailingClock(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000));
+        using var logs = new RecordingLoggerFactory();
+        await using var host = new LedgerHost(new StandaloneOptions { CloseInterval = null, CloseOnSubmit = true, LoggerFactory = logs }, time);
+        host.Start();
+
+        var envelope = CreateAccount(host);
+        // The submission reads the clock on this thread and succeeds; the close loop's read fails.
+        time.FailingExceptOnThread = Environment.CurrentManagedThreadId;
+        var submitted = host.Submit(envelope);
+        Assert.True(SpinWait.SpinUntil(() => !logs.Errors.IsEmpty, TimeSpan.FromSeconds(10)));
+        time.FailingExceptOnThread = null;
+        Assert.False(submitted.IsCompleted);
+
+        // Only the retry's clock moves; nobody submits again.
+        Assert.True(SpinWait.SpinUntil(() =>
+        {
+            time.Advance(TimeSpan.FromMilliseconds(250));
+            return submitted.IsCompleted;
+        }, TimeSpan.FromSeconds(10)));
+        Assert.True((await submitted).Record!.Successful);
+        Assert.Equal(2u, host.Read(e => e.Latest.Sequence));
+    }
+
+    [Fact]
     public async Task FailedStateSave_StillAnswersTheSubmitter_AndTheLoopGoesOn()
     {
         var folder = Path.Combine(Path.GetTempPath(), $"standalone-{Guid.NewGuid():N}");
@@ -109,7 +135,19 @@ public sealed class CloseFailureTests
     {
         public volatile bool Failing;
 
-        public override DateTimeOffset GetUtcNow() => Failing ? throw new ClockFailedException() : base.GetUtcNow();
+        private int _failingExceptOnThread = -1;
+
+        /// <summary>Reads fail on every thread but this one.</summary>
+        public int? FailingExceptOnThread
+        {
+            get => Volatile.Read(ref _failingExceptOnThread) is var t and >= 0 ? t : null;
+            set => Volatile.Write(ref _failingExceptOnThread, value ?? -1);
+        }
+
+        public override DateTimeOffset GetUtcNow() =>
+            Failing || (FailingExceptOnThread is { } t && t != Environment.CurrentManagedThreadId)
+                ? throw new ClockFailedException()
+                : base.GetUtcNow();
     }
 
     private sealed class RecordingLoggerFactory : ILoggerFactory, ILogger

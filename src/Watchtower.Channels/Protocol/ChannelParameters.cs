@@ -35,7 +35,10 @@ public sealed record ChannelTimeouts(
 /// key account (as in the spec's example); funding adds the others' ratchet keys and raises every
 /// threshold to N. <see cref="EscrowSetupSequence"/> is R's sequence when created; the funding
 /// transaction consumes the next one, so R sits at EscrowSetupSequence + 1 after funding and
-/// <see cref="InitialRatchetTarget"/> (r_0) must be strictly above that.
+/// <see cref="InitialRatchetTarget"/> (r_0) must be strictly above that. The funding transaction
+/// carries <see cref="OpeningDeadline"/> as its maxTime: past it, a funding signature given during
+/// opening is dead, so a participant whose peers never complete opening can safely walk away
+/// (see docs/channels.md, "Opening deadline").
 /// </summary>
 public sealed record ChannelParameters(
     Network Network,
@@ -44,7 +47,8 @@ public sealed record ChannelParameters(
     SequenceNumber InitialRatchetTarget,
     ImmutableArray<ChannelParticipant> Participants,
     ChannelTimeouts Timeouts,
-    uint FeePerOperation)
+    uint FeePerOperation,
+    DateTimeOffset OpeningDeadline)
 {
     public int Count => Participants.Length;
 
@@ -97,6 +101,11 @@ public sealed record ChannelParameters(
         if (InitialRatchetTarget <= FundedEscrowSequence)
         {
             problems.Add($"r_0 ({InitialRatchetTarget.Value}) must be strictly above R's sequence after funding ({FundedEscrowSequence.Value}), or round 0's snapshots could execute without a ratchet");
+        }
+
+        if (OpeningDeadline <= DateTimeOffset.UnixEpoch || OpeningDeadline.UtcTicks % TimeSpan.TicksPerSecond != 0)
+        {
+            problems.Add("the opening deadline must be a positive whole number of Unix seconds");
         }
 
         if (FeePerOperation == 0)

@@ -18,6 +18,22 @@ public sealed record RoundCompleted(CompletedRound Round) : ProtocolAction;
 /// <summary>The funding transaction carries every signature: it may be submitted.</summary>
 public sealed record FundingReady(TransactionEnvelope Envelope) : ProtocolAction;
 
+/// <summary>What the ledger says of the funding transaction during opening.</summary>
+public enum FundingStatus
+{
+    /// <summary>Not every funding signature is held yet, and the funding can still land.</summary>
+    AwaitingSignatures,
+    /// <summary>Fully signed, not on the ledger yet, and still within the opening deadline.</summary>
+    Submittable,
+    /// <summary>On the ledger: R is N-of-N (or already ratcheted).</summary>
+    Funded,
+    /// <summary>It can never land: the deadline passed, or R's sequence moved on without it. Opening may be abandoned.</summary>
+    Expired,
+}
+
+/// <summary>R as read from the ledger: its sequence (null if the account does not exist) and whether every threshold is N.</summary>
+public sealed record EscrowObservation(SequenceNumber? Sequence, bool NOfN);
+
 /// <summary>The outcome of a step: the new state, the actions, and the error if the input was refused (state then unchanged).</summary>
 public sealed record Transition(ChannelState State, ImmutableArray<ProtocolAction> Actions, ProtocolError? Error)
 {
@@ -129,7 +145,72 @@ public static class ChannelProtocol
             actions.Add(new Broadcast(message));
         }
 
+        if (RepeatFunding(state) is { } funding)
+        {
+            actions.Add(new Broadcast(funding));
+        }
+
         return new Transition(state, actions.ToImmutable(), null);
+    }
+
+    /// <summary>
+    /// What the ledger shows of the funding: a pure reading of R and the latest close time. R
+    /// ratcheted (at r_0 or beyond) counts as funded whatever its thresholds, since only a funded
+    /// channel's ratchets apply; R at its funded sequence without N-of-N means the funding's
+    /// sequence number was consumed by something else (or it failed): it can never land.
+    /// </summary>
+    public static FundingStatus ObserveFunding(ChannelState state, EscrowObservation escrow, DateTimeOffset ledgerTime)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(escrow);
+        var parameters = state.Parameters;
+        if (escrow.Sequence is not { } sequence)
+        {
+            // R is gone (merged): nothing can be funded into it any more.
+            return FundingStatus.Expired;
+        }
+
+        if (sequence >= parameters.FundedEscrowSequence)
+        {
+            return escrow.NOfN || sequence >= parameters.InitialRatchetTarget ? FundingStatus.Funded : FundingStatus.Expired;
+        }
+
+        if (ledgerTime > parameters.OpeningDeadline)
+        {
+            return FundingStatus.Expired;
+        }
+
+        return state.Funding is null ? FundingStatus.AwaitingSignatures : FundingStatus.Submittable;
+    }
+
+    /// <summary>
+    /// Give up an opening that cannot or will not complete. Safe only when no funding signature of
+    /// ours can still move our deposit into R: we never gave one (or had nothing to sign), or the
+    /// funding can no longer land (<see cref="FundingStatus.Expired"/>). A funded channel is never
+    /// abandoned: it is closed.
+    /// </summary>
+    public static Transition AbandonOpening(ChannelState state, FundingStatus funding)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Phase != ChannelPhase.Opening)
+        {
+            return Refuse(state, state.Phase == ChannelPhase.Open
+                ? new(ProtocolErrorCode.AlreadyFunded, "the channel is funded: close it instead")
+                : new(ProtocolErrorCode.ChannelClosed, $"the channel is {state.Phase.ToString().ToLowerInvariant()}"));
+        }
+
+        if (funding == FundingStatus.Funded)
+        {
+            return Refuse(state, new(ProtocolErrorCode.AlreadyFunded, "the funding transaction is on the ledger: close the channel instead"));
+        }
+
+        var ours = state.FundingSignatures[state.Me];
+        if (funding != FundingStatus.Expired && ours is { IsEmpty: false })
+        {
+            return Refuse(state, new(ProtocolErrorCode.FundingStillValid, $"our funding signature can be used until {state.Parameters.OpeningDeadline:O}"));
+        }
+
+        return new Transition(state with { Phase = ChannelPhase.Abandoned, Pending = null, Deferred = [] }, [], null);
     }
 
     private static Transition Refuse(ChannelState state, ProtocolError error) => new(state, [], error);
@@ -140,7 +221,21 @@ public static class ChannelProtocol
         {
             actions.Add(new SendTo(q.Sender, message));
         }
+
+        if (RepeatFunding(state) is { } funding)
+        {
+            actions.Add(new SendTo(q.Sender, funding));
+        }
     }
+
+    /// <summary>
+    /// Our funding signatures again, if we had given them and the channel is still opening (once
+    /// funded, the ledger tells everyone). A peer that restarted may have lost them in flight.
+    /// </summary>
+    private static FundingSignatures? RepeatFunding(ChannelState state) =>
+        state.Phase == ChannelPhase.Opening && state.FundingSignatures[state.Me] is { } mine
+            ? new FundingSignatures(state.Channel, state.Me, mine)
+            : null;
 
     /// <summary>Only what we already gave for that round: the proposal if ours, snapshot signatures, and ratchet signatures if we had signed them.</summary>
     private static IEnumerable<PeerMessage> Repeat(ChannelState state, ParticipantKeys keys, long roundNumber)
@@ -173,10 +268,10 @@ public static class ChannelProtocol
             yield return new RoundProposal(state.Channel, state.Me, round.Round, round.Start, round.Closing, round.Outcome);
         }
 
-        yield return new SnapshotSignatures(state.Channel, state.Me, round.Round, [.. round.SnapshotHashes.Select(h => StellarInterop.Sign(keys.Ratchet, h))]);
+        yield return new SnapshotSignatures(state.Channel, state.Me, round.Round, StellarInterop.SignAll(keys.Ratchet, round.SnapshotHashes));
         if (ratchetsSigned)
         {
-            yield return new RatchetSignatures(state.Channel, state.Me, round.Round, [.. round.RatchetHashes.Select(h => StellarInterop.Sign(keys.Ratchet, h))]);
+            yield return new RatchetSignatures(state.Channel, state.Me, round.Round, StellarInterop.SignAll(keys.Ratchet, round.RatchetHashes));
         }
     }
 
@@ -223,9 +318,9 @@ public static class ChannelProtocol
             return (state, new(ProtocolErrorCode.UnknownParticipant, $"sender {message.Sender} over link {from}"), false);
         }
 
-        if (state.Phase == ChannelPhase.Closed)
+        if (state.Phase is ChannelPhase.Closed or ChannelPhase.Abandoned)
         {
-            return (state, new(ProtocolErrorCode.ChannelClosed, "the channel is closed"), false);
+            return (state, new(ProtocolErrorCode.ChannelClosed, $"the channel is {state.Phase.ToString().ToLowerInvariant()}"), false);
         }
 
         switch (message)
@@ -279,7 +374,7 @@ public static class ChannelProtocol
         var parameters = state.Parameters;
         switch (state.Phase)
         {
-            case ChannelPhase.Closing or ChannelPhase.Closed:
+            case ChannelPhase.Closing or ChannelPhase.Closed or ChannelPhase.Abandoned:
                 return new(ProtocolErrorCode.ChannelClosed, "the channel is closing");
             case ChannelPhase.Opening when p.Round > 0:
                 return new(ProtocolErrorCode.NotFunded, "rounds after 0 wait for the funding transaction");
@@ -327,6 +422,17 @@ public static class ChannelProtocol
             return new(ProtocolErrorCode.PayoutDecreased, "round 0 must return every deposit to its owner");
         }
 
+        if (p.Round == 0 && now > parameters.OpeningDeadline)
+        {
+            return new(ProtocolErrorCode.OpeningExpired, $"the opening deadline {parameters.OpeningDeadline:O} has passed: the funding transaction can no longer land");
+        }
+
+        // Funding may land as late as the deadline; v_0 must then still leave D to refresh or close.
+        if (p.Round == 0 && ChannelTransactions.RatchetMaxTime(parameters, p.Start) - parameters.OpeningDeadline < t.SynchronyDelay)
+        {
+            return new(ProtocolErrorCode.StartTimeOutOfRange, $"round 0 starting {p.Start:O} leaves v_0 valid for less than D after the opening deadline {parameters.OpeningDeadline:O}");
+        }
+
         if (p.Closing && (state.Latest is not { } last || !p.Outcome.Equals(last.Outcome)))
         {
             return new(ProtocolErrorCode.CloseChangesOutcome, "the cooperative close must settle the latest round's outcome unchanged");
@@ -335,7 +441,12 @@ public static class ChannelProtocol
         return null;
     }
 
-    /// <summary>A counterparty's proposal may not lower what our wallet is paid in any asset.</summary>
+    /// <summary>
+    /// A counterparty's proposal, compared with the latest round, may not lower what our wallet is
+    /// paid in any asset, move control of what R keeps after the last snapshot away from us, hand
+    /// value that was ours or under our veto to someone else, or put a payout of ours at the mercy
+    /// of an operation someone else can make fail (docs/channels.md, "What a participant signs").
+    /// </summary>
     private static ProtocolError? CheckPolicy(ChannelState state, RoundProposal p)
     {
         if (state.Latest is not { } latest)
@@ -343,15 +454,32 @@ public static class ChannelProtocol
             return null;
         }
 
-        var wallet = state.Parameters.Participants[state.Me].Wallet;
-        var before = latest.Outcome.PaidTo(wallet);
-        var after = p.Outcome.PaidTo(wallet);
-        foreach (var (asset, amount) in before)
+        var before = latest.Outcome.ValueFor(state.Parameters, state.Me);
+        var after = p.Outcome.ValueFor(state.Parameters, state.Me);
+        foreach (var (asset, amount) in before.Explicit)
         {
-            if (after.GetValueOrDefault(asset) < amount)
+            if (after.Explicit.GetValueOrDefault(asset) < amount)
             {
-                return new(ProtocolErrorCode.PayoutDecreased, $"participant {p.Sender} proposed lowering our {asset} payout from {amount} to {after.GetValueOrDefault(asset)}");
+                return new(ProtocolErrorCode.PayoutDecreased, $"participant {p.Sender} proposed lowering our {asset} payout from {amount} to {after.Explicit.GetValueOrDefault(asset)}");
             }
+        }
+
+        if (after.Control < before.Control)
+        {
+            return new(ProtocolErrorCode.EscrowControlTaken, $"participant {p.Sender} proposed taking R's remainder from {before.Control} to {after.Control} control of ours");
+        }
+
+        foreach (var asset in before.Explicit.Keys.Union(before.Residual.Keys))
+        {
+            if (after.Claim(asset) < before.Claim(asset) || after.Stake(asset) < before.Stake(asset))
+            {
+                return new(ProtocolErrorCode.ResidualTaken, $"participant {p.Sender} proposed handing {asset} left in R that is ours or under our veto to someone else");
+            }
+        }
+
+        if (after.AtRisk.Except(before.AtRisk) is { Count: > 0 } added)
+        {
+            return new(ProtocolErrorCode.PayoutAtRisk, $"participant {p.Sender} proposed {added.Count} operation(s) others can make fail in a snapshot that pays us");
         }
 
         return null;
@@ -366,7 +494,7 @@ public static class ChannelProtocol
             Enumerable.Repeat<ImmutableArray<DecoratedSignature>?>(null, n).ToImmutableArray(),
             Enumerable.Repeat<DecoratedSignature?>(null, n).ToImmutableArray(),
             false);
-        var signatures = pending.SnapshotHashes.Select(h => StellarInterop.Sign(keys.Ratchet, h)).ToImmutableArray();
+        var signatures = StellarInterop.SignAll(keys.Ratchet, pending.SnapshotHashes);
         pending = pending with { SnapshotSignatures = pending.SnapshotSignatures.SetItem(state.Me, signatures) };
         var next = state with { Pending = pending, LastSignedRound = p.Round };
         return (next, new SnapshotSignatures(state.Channel, state.Me, p.Round, signatures));
@@ -428,12 +556,9 @@ public static class ChannelProtocol
             return (state, new(ProtocolErrorCode.WrongSignatureCount, $"expected {state.Parameters.Count} snapshot signatures"), false);
         }
 
-        for (var i = 0; i < s.Signatures.Length; i++)
+        if (StellarInterop.FirstInvalid(key, pending.SnapshotHashes, s.Signatures) is var i and >= 0)
         {
-            if (!StellarInterop.Verify(key, pending.SnapshotHashes[i], s.Signatures[i]))
-            {
-                return (state, new(ProtocolErrorCode.BadSignature, $"participant {s.Sender}'s signature on snapshot {i} of round {s.Round} does not verify"), false);
-            }
+            return (state, new(ProtocolErrorCode.BadSignature, $"participant {s.Sender}'s signature on snapshot {i} of round {s.Round} does not verify"), false);
         }
 
         pending = pending with { SnapshotSignatures = pending.SnapshotSignatures.SetItem(s.Sender, s.Signatures) };
@@ -490,7 +615,7 @@ public static class ChannelProtocol
 
         if (!pending.RatchetsSigned)
         {
-            var signatures = pending.RatchetHashes.Select(h => StellarInterop.Sign(keys.Ratchet, h)).ToImmutableArray();
+            var signatures = StellarInterop.SignAll(keys.Ratchet, pending.RatchetHashes);
             pending = pending with
             {
                 RatchetsSigned = true,

@@ -17,6 +17,8 @@ public enum ChannelPhase
     Closing,
     /// <summary>The ledger shows the channel paid out.</summary>
     Closed,
+    /// <summary>Opening given up once the funding transaction could no longer land: nothing to watch.</summary>
+    Abandoned,
 }
 
 /// <summary>

@@ -39,13 +39,15 @@ public static class ChannelTransactions
     /// <summary>
     /// The joint funding transaction (source R at its next sequence): trust lines on R for credit
     /// deposits, every deposit paid in from its owner's wallet, the other participants' ratchet
-    /// keys added as signers and all thresholds raised to N, making R N-of-N.
+    /// keys added as signers and all thresholds raised to N, making R N-of-N. Valid only until the
+    /// opening deadline (maxTime), so signatures on it expire if opening never completes.
     /// </summary>
     public static Transaction Funding(ChannelParameters parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var builder = new TransactionBuilder(parameters.Escrow, parameters.EscrowSetupSequence)
-            .WithFee(parameters.FeePerOperation);
+            .WithFee(parameters.FeePerOperation)
+            .WithTimeBounds(new TimeBounds(0, UnixSeconds(parameters.OpeningDeadline)));
         foreach (var asset in parameters.Funds().Keys.Where(a => a != Asset.Native).OrderBy(a => a.ToString(), StringComparer.Ordinal))
         {
             builder = builder.AddOperation(new ChangeTrustOperation(asset, long.MaxValue));

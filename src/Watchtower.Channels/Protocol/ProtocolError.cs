@@ -25,6 +25,20 @@ public enum ProtocolErrorCode
     WrongSignatureCount,
     NoPendingRound,
     MalformedMessage,
+    OpeningExpired,
+    FundingStillValid,
+
+    /// <summary>A snapshot would fail on the ledger (e.g. a merge while R still holds trust lines), losing every payout it carries.</summary>
+    SnapshotWouldFail,
+
+    /// <summary>The proposal moves control of R (what is left in it after the last snapshot) away from us.</summary>
+    EscrowControlTaken,
+
+    /// <summary>The proposal hands value left in R that was ours, or under our veto, to someone else.</summary>
+    ResidualTaken,
+
+    /// <summary>The proposal puts an operation someone else can make fail into a snapshot that pays us.</summary>
+    PayoutAtRisk,
 }
 
 public sealed record ProtocolError(ProtocolErrorCode Code, string Message)

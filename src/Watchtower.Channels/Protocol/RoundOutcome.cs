@@ -78,4 +78,124 @@ public sealed record RoundOutcome(ImmutableArray<ImmutableArray<Operation>> Effe
 
         return paid.ToImmutableDictionary();
     }
+
+    /// <summary>
+    /// What this outcome is worth to participant <paramref name="participant"/> (see
+    /// <see cref="OutcomeValue"/>). An outcome <see cref="OutcomeRules"/> refuses (only a round
+    /// signed under older rules can be one) is worth its explicit payouts and nothing of R.
+    /// </summary>
+    public OutcomeValue ValueFor(ChannelParameters parameters, int participant)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var wallet = parameters.Participants[participant].Wallet;
+        var end = OutcomeRules.End(parameters, this);
+        var control = end is null ? EscrowControl.Lost : ControlOf(parameters, end, participant);
+        var residual = end?.Residual ?? ImmutableDictionary<Asset, long>.Empty;
+        return new OutcomeValue(PaidTo(wallet), residual, control, AtRiskFor(wallet));
+    }
+
+    private static EscrowControl ControlOf(ChannelParameters parameters, EscrowEnd end, int me)
+    {
+        if (end.MergedInto is { } destination)
+        {
+            return destination == parameters.Participants[me].Wallet ? EscrowControl.Exclusive : EscrowControl.Lost;
+        }
+
+        // Weights by owner: a participant owns its wallet, version and ratchet keys; any other key
+        // (another account, a pre-authorized transaction, a hash preimage) counts against us.
+        var p = parameters.Participants[me];
+        long mine = 0, others = 0;
+        foreach (var (key, weight) in end.Signers.Append(KeyValuePair.Create<SignerKey, uint>(new Ed25519SignerKey(parameters.Escrow), end.MasterWeight)))
+        {
+            if (key is Ed25519SignerKey ed && (ed.Key == p.Wallet || ed.Key == p.VersionAccount || ed.Key == p.RatchetKey))
+            {
+                mine += weight;
+            }
+            else
+            {
+                others += weight;
+            }
+        }
+
+        // Payments need the medium threshold and a merge the high one: whoever reaches the lower
+        // of the two can move value. A zero threshold still needs one signature.
+        var moveValue = Math.Max(1, Math.Min(end.MediumThreshold, end.HighThreshold));
+        var everything = Math.Max(1, Math.Max(end.LowThreshold, Math.Max(end.MediumThreshold, end.HighThreshold)));
+        return others >= moveValue ? EscrowControl.Lost
+            : mine >= everything ? EscrowControl.Exclusive
+            : mine + others >= everything ? EscrowControl.Veto
+            : EscrowControl.Lost;
+    }
+
+    /// <summary>
+    /// Operations another party can make fail, in snapshots that also pay <paramref name="wallet"/>:
+    /// a payment to another account (its owner can merge it away or drop the trust line), any
+    /// account creation (anyone can create the account first), a trust line change on R (anyone
+    /// holding the asset can pay R more than the new limit), a merge into another account.
+    /// </summary>
+    private ImmutableHashSet<string> AtRiskFor(AccountId wallet)
+    {
+        var risky = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
+        foreach (var ops in Effects)
+        {
+            var paysUs = ops.Any(op => op is PaymentOperation p && p.Destination.Account == wallet || op is CreateAccountOperation c && c.Destination == wallet);
+            if (!paysUs)
+            {
+                continue;
+            }
+
+            foreach (var op in ops)
+            {
+                var fragile = op switch
+                {
+                    PaymentOperation p => p.Destination.Account != wallet,
+                    CreateAccountOperation or ChangeTrustOperation => true,
+                    AccountMergeOperation m => m.Destination.Account != wallet,
+                    _ => false,
+                };
+                if (fragile)
+                {
+                    risky.Add(Convert.ToBase64String(XdrCodec.Encode(op)));
+                }
+            }
+        }
+
+        return risky.ToImmutable();
+    }
+}
+
+/// <summary>How much say a participant keeps over what R holds after the last snapshot, from least to most.</summary>
+public enum EscrowControl
+{
+    /// <summary>Someone else can move it without us (or nobody ever can).</summary>
+    Lost,
+
+    /// <summary>Nobody can move it without our signature, and all of us together can.</summary>
+    Veto,
+
+    /// <summary>It is merged into our wallet, or our keys alone control R and nobody else's can move it.</summary>
+    Exclusive,
+}
+
+/// <summary>
+/// What an outcome is worth to one participant. <see cref="Explicit"/>: payments and account
+/// creations to its wallet. <see cref="Residual"/>: per asset, the deposits no explicit payout
+/// takes; it ends, with R's own native balance (its reserve and fee headroom), with whoever
+/// controls R after the last snapshot (<see cref="Control"/>). <see cref="AtRisk"/>: operations
+/// (XDR, base64) that someone else can make fail and that share a snapshot with an explicit payout
+/// to us, taking that payout down with them.
+/// </summary>
+public sealed record OutcomeValue(
+    ImmutableDictionary<Asset, long> Explicit,
+    ImmutableDictionary<Asset, long> Residual,
+    EscrowControl Control,
+    ImmutableHashSet<string> AtRisk)
+{
+    /// <summary>Ours alone: explicit payouts, plus the residual when R ends with us.</summary>
+    public long Claim(Asset asset) =>
+        Explicit.GetValueOrDefault(asset) + (Control == EscrowControl.Exclusive ? Residual.GetValueOrDefault(asset) : 0);
+
+    /// <summary>What nobody can take without us: our claim, plus the residual while we keep a veto over R.</summary>
+    public long Stake(Asset asset) =>
+        Claim(asset) + (Control == EscrowControl.Veto ? Residual.GetValueOrDefault(asset) : 0);
 }

@@ -25,9 +25,21 @@ public static class ChannelOpening
     public static Stroops VersionStartingBalance => new((BaseReserve.Value * 2) + 5_000_000);
 
     /// <summary>
+    /// How long after setup the funding transaction stays valid: TIMEOUT_CLAIM − D. Round 0 starts
+    /// after setup, so v_0 (valid until M_0 + TIMEOUT_CLAIM) is still valid for at least D after
+    /// the latest moment funding can land, and whoever funds in time can still refresh or close.
+    /// </summary>
+    public static TimeSpan OpeningWindow(ChannelTimeouts timeouts)
+    {
+        ArgumentNullException.ThrowIfNull(timeouts);
+        return timeouts.TimeoutClaim - timeouts.SynchronyDelay;
+    }
+
+    /// <summary>
     /// Submit the setup transaction from <paramref name="funder"/> (any account; it pays R's and
     /// every A_i's starting balance), creating R = participant 0's ratchet account and every A_i,
-    /// then read the sequences and fix r_0 = R's sequence after funding + 1.
+    /// then read the sequences and fix r_0 = R's sequence after funding + 1 and the opening
+    /// deadline = the setup ledger's close time + <see cref="OpeningWindow"/>.
     /// </summary>
     public static async Task<ChannelParameters> SetupAsync(
         ILedgerClient ledger,
@@ -60,6 +72,8 @@ public static class ChannelOpening
             throw new InvalidOperationException($"setup transaction failed: {result.ResultCodesText}");
         }
 
+        var closed = await ledger.GetLatestLedgerAsync(ct).ConfigureAwait(false);
+        var deadline = DateTimeOffset.FromUnixTimeSeconds(closed.CloseTime.ToUnixTimeSeconds()) + OpeningWindow(timeouts);
         var r = await LoadAsync(ledger, escrow, ct).ConfigureAwait(false);
         var participants = ImmutableArray.CreateBuilder<ChannelParticipant>(offers.Count);
         foreach (var o in offers)
@@ -68,7 +82,7 @@ public static class ChannelOpening
             participants.Add(new ChannelParticipant(o.Wallet, o.VersionAccount, o.RatchetKey, a.Sequence, o.Deposits));
         }
 
-        return new ChannelParameters(network, escrow, r.Sequence, r.Sequence + 2, participants.MoveToImmutable(), timeouts, feePerOperation).Validated();
+        return new ChannelParameters(network, escrow, r.Sequence, r.Sequence + 2, participants.MoveToImmutable(), timeouts, feePerOperation, deadline).Validated();
     }
 
     /// <summary>

@@ -57,6 +57,30 @@ public sealed class LocalChannelGroup
         Func<int, IBundleSink> sinks,
         CancellationToken ct)
     {
+        var group = await SetUpAsync(ledger, funder, participants, timeouts, feePerOperation, stores, sinks, ct).ConfigureAwait(false);
+        var funding = await group.CompleteOpeningAsync(ct).ConfigureAwait(false);
+        if (funding.Any(s => s != FundingStatus.Funded))
+        {
+            throw new InvalidOperationException($"the funding transaction did not make R N-of-N: {string.Join(", ", funding)}");
+        }
+
+        return group;
+    }
+
+    /// <summary>
+    /// The first half of opening: the setup transaction, every participant's check of it, and each
+    /// participant's initial state stored. Nothing is signed yet.
+    /// </summary>
+    public static async Task<LocalChannelGroup> SetUpAsync(
+        ILedgerClient ledger,
+        KeyPair funder,
+        IReadOnlyList<LocalParticipant> participants,
+        ChannelTimeouts timeouts,
+        uint feePerOperation,
+        Func<int, IChannelStore> stores,
+        Func<int, IBundleSink> sinks,
+        CancellationToken ct)
+    {
         ArgumentNullException.ThrowIfNull(ledger);
         ArgumentNullException.ThrowIfNull(participants);
         ArgumentNullException.ThrowIfNull(stores);
@@ -80,24 +104,35 @@ public sealed class LocalChannelGroup
                 participants[i].Keys, ChannelState.Create(parameters, i), group.Network.Connect(i), ledger, stores(i), sinks(i), ct).ConfigureAwait(false);
         }
 
-        var error = await group._runtimes[0]!.ProposeAsync(RoundOutcome.Refunds(parameters), ct).ConfigureAwait(false);
-        if (error is not null)
-        {
-            throw new ProtocolException(error);
-        }
-
-        await group.PumpAsync(ct).ConfigureAwait(false);
-        if (!await group._runtimes[0]!.FundAsync(ct).ConfigureAwait(false))
-        {
-            throw new InvalidOperationException("the funding transaction did not make R N-of-N");
-        }
-
-        foreach (var r in group._runtimes.Skip(1))
-        {
-            await r!.FundAsync(ct).ConfigureAwait(false);
-        }
-
         return group;
+    }
+
+    /// <summary>
+    /// The second half of opening, and its resumption after any crash: participant 0 proposes
+    /// round 0 unless it already signed one, messages are exchanged until quiet, then every
+    /// running participant funds (the first submits, the rest find R funded). Returns each
+    /// participant's funding status (crashed ones: <see cref="FundingStatus.AwaitingSignatures"/>).
+    /// </summary>
+    public async Task<ImmutableArray<FundingStatus>> CompleteOpeningAsync(CancellationToken ct)
+    {
+        var initiator = _runtimes[0] ?? throw new InvalidOperationException("participant 0 proposes round 0 and is not running");
+        if (initiator.State is { Phase: ChannelPhase.Opening, LastSignedRound: < 0, Latest: null })
+        {
+            var error = await initiator.ProposeAsync(RoundOutcome.Refunds(initiator.State.Parameters), ct).ConfigureAwait(false);
+            if (error is not null)
+            {
+                throw new ProtocolException(error);
+            }
+        }
+
+        await PumpAsync(ct).ConfigureAwait(false);
+        var statuses = ImmutableArray.CreateBuilder<FundingStatus>(Count);
+        foreach (var r in _runtimes)
+        {
+            statuses.Add(r is null ? FundingStatus.AwaitingSignatures : await r.FundAsync(ct).ConfigureAwait(false));
+        }
+
+        return statuses.MoveToImmutable();
     }
 
     /// <summary>Every participant restored from its store (e.g. the CLI's next invocation).</summary>

@@ -151,25 +151,62 @@ public sealed class ParticipantRuntime
     }
 
     /// <summary>
-    /// Submit the assembled funding transaction and confirm it on the ledger (R has N signers and
-    /// threshold N). Any participant may submit; the first to land wins.
+    /// Bring the funding onto the ledger and confirm it (R has N signers and threshold N). Safe to
+    /// call any number of times, from any participant and after any restart: the ledger is read
+    /// first, so an R funded by anyone is recognised and never submitted to again, and the one
+    /// funding transaction (fixed source and sequence) can land at most once whoever submits it.
+    /// Returns <see cref="FundingStatus.AwaitingSignatures"/> while signatures are missing (resync
+    /// and pump first) and <see cref="FundingStatus.Expired"/> once it can never land.
     /// </summary>
-    public async Task<bool> FundAsync(CancellationToken ct)
+    public async Task<FundingStatus> FundAsync(CancellationToken ct)
     {
         await _gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            if (State.Funding is { } funding && !await IsFundedAsync(ct).ConfigureAwait(false))
+            switch (State.Phase)
             {
-                await _ledger.SubmitAsync(funding, ct).ConfigureAwait(false);
+                case ChannelPhase.Open or ChannelPhase.Closing or ChannelPhase.Closed:
+                    return FundingStatus.Funded;
+                case ChannelPhase.Abandoned:
+                    return FundingStatus.Expired;
             }
 
-            if (State.Phase == ChannelPhase.Opening && await IsFundedAsync(ct).ConfigureAwait(false))
+            var status = await ObserveFundingAsync(ct).ConfigureAwait(false);
+            if (status == FundingStatus.Submittable)
+            {
+                // Whatever the answer (landed, tx_bad_seq because a peer's copy landed first, too
+                // late), the ledger read below is what counts.
+                await _ledger.SubmitAsync(State.Funding!, ct).ConfigureAwait(false);
+                status = await ObserveFundingAsync(ct).ConfigureAwait(false);
+            }
+
+            if (status == FundingStatus.Funded)
             {
                 await SetStateAsync(ChannelProtocol.FundingConfirmed(State), ct).ConfigureAwait(false);
             }
 
-            return State.Phase != ChannelPhase.Opening;
+            return status;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Give up opening (see <see cref="ChannelProtocol.AbandonOpening"/>): allowed once no funding
+    /// signature of ours can still move our deposit, i.e. we never gave one or the opening
+    /// deadline has passed on the ledger. The state is kept (phase Abandoned) for the record.
+    /// </summary>
+    public async Task<ProtocolError?> AbandonOpeningAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var status = State.Phase == ChannelPhase.Opening ? await ObserveFundingAsync(ct).ConfigureAwait(false) : FundingStatus.Funded;
+            var transition = ChannelProtocol.AbandonOpening(State, status);
+            await ApplyAsync(transition, ct).ConfigureAwait(false);
+            return transition.Error;
         }
         finally
         {
@@ -195,7 +232,7 @@ public sealed class ParticipantRuntime
         await _gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            if (State.MonitorInput() is not { } input || State.Phase == ChannelPhase.Closed)
+            if (State.MonitorInput() is not { } input || State.Phase is ChannelPhase.Closed or ChannelPhase.Abandoned)
             {
                 return null;
             }
@@ -258,12 +295,14 @@ public sealed class ParticipantRuntime
         }
     }
 
-    private async Task<bool> IsFundedAsync(CancellationToken ct)
+    private async Task<FundingStatus> ObserveFundingAsync(CancellationToken ct)
     {
+        // Close time first: if R is read unfunded afterwards, that holds at this time or later.
+        var header = await _ledger.GetLatestLedgerAsync(ct).ConfigureAwait(false);
         var escrow = await _ledger.LoadAccountAsync(State.Parameters.Escrow, ct).ConfigureAwait(false);
         var n = (byte)State.Parameters.Count;
-        return escrow is not null && escrow.Sequence >= State.Parameters.FundedEscrowSequence &&
-               escrow.Thresholds.Low == n && escrow.Thresholds.Medium == n && escrow.Thresholds.High == n;
+        var nOfN = escrow is not null && escrow.Thresholds.Low == n && escrow.Thresholds.Medium == n && escrow.Thresholds.High == n;
+        return ChannelProtocol.ObserveFunding(State, new EscrowObservation(escrow?.Sequence, nOfN), header.CloseTime);
     }
 
     private async Task HandleFrameAsync(InboundFrame frame, DateTimeOffset ledgerTime, CancellationToken ct)

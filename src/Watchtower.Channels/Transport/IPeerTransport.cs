@@ -20,3 +20,20 @@ public interface IPeerTransport : IAsyncDisposable
     /// <summary>A frame already waiting, if any (lets callers drain without blocking).</summary>
     bool TryReceive(out InboundFrame? frame);
 }
+
+/// <summary>
+/// A transport whose peers are learned as a channel opens (who they are, where to reach them),
+/// and whose caller can wait for a frame before choosing how to handle it: what the opening
+/// handshake between separate processes needs.
+/// </summary>
+public interface IPeerNetwork : IPeerTransport
+{
+    /// <summary>Our own identity: every link we dial proves we hold its key.</summary>
+    Stellar.AccountId Identity { get; }
+
+    /// <summary>Record participant <paramref name="index"/>: the key its links must prove, and its address.</summary>
+    void SetPeer(int index, PeerContact contact);
+
+    /// <summary>Wait until a frame is waiting, without taking it; false once the transport is closed.</summary>
+    ValueTask<bool> WaitToReceiveAsync(CancellationToken ct);
+}

@@ -13,7 +13,7 @@ public static class StateCodec
 {
     private static ReadOnlySpan<byte> Magic => "WTCH"u8;
 
-    private const byte Version = 1;
+    private const byte Version = 2;
 
     public static byte[] Encode(ParticipantKeys keys, ChannelState state)
     {
@@ -195,6 +195,7 @@ public static class StateCodec
         w.Span(p.Timeouts.MaxRoundInterval);
         w.Span(p.Timeouts.MaxClockSkew);
         w.I64(p.FeePerOperation);
+        w.Time(p.OpeningDeadline);
         w.List(p.Participants, (x, q) =>
         {
             x.Account(q.Wallet);
@@ -222,6 +223,8 @@ public static class StateCodec
             throw new WireFormatException($"fee {fee} out of range");
         }
 
+        var deadline = r.Time();
+
         var n = r.Count(PeerMessageCodec.MaxParticipants);
         var participants = ImmutableArray.CreateBuilder<ChannelParticipant>(n);
         for (var i = 0; i < n; i++)
@@ -240,7 +243,7 @@ public static class StateCodec
             participants.Add(new ChannelParticipant(wallet, version, ratchet, q, deposits.MoveToImmutable()));
         }
 
-        return new ChannelParameters(network, escrow, setup, r0, participants.MoveToImmutable(), timeouts, (uint)fee);
+        return new ChannelParameters(network, escrow, setup, r0, participants.MoveToImmutable(), timeouts, (uint)fee, deadline);
     }
 
     private static KeyPair Key(ref WireReader r)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
 using Watchtower.Standalone;
 
 namespace Watchtower.Cli.Commands;
@@ -29,8 +30,14 @@ public static class StandaloneCommand
         command.SetAction(async (parse, ct) =>
         {
             var output = parse.InvocationConfiguration.Output;
+            // Failed ledger closes and request errors go to stderr; stdout stays the URLs a script reads.
+            using var logging = LoggerFactory.Create(b => b
+                .SetMinimumLevel(LogLevel.Warning)
+                .AddSimpleConsole(o => o.SingleLine = true)
+                .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
             var options = new StandaloneOptions
             {
+                LoggerFactory = logging,
                 Port = parse.GetValue(port),
                 Host = parse.GetValue(host)!,
                 Passphrase = parse.GetValue(passphrase)!,

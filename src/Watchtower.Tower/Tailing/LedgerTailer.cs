@@ -42,6 +42,7 @@ public sealed class LedgerTailer
     private readonly ILogger<LedgerTailer> _log;
     private readonly Dictionary<(ChannelId, ScheduleKind), ulong> _lastScheduledTrigger = [];
     private long _lastProgressTicks;
+    private long _appliedLedger;
     private DateTimeOffset _lastLagCheck = DateTimeOffset.MinValue;
 
     /// <summary>How often the lag in ledgers is measured against the network's latest ledger (one extra request).</summary>
@@ -204,7 +205,7 @@ public sealed class LedgerTailer
             {
                 await Task.Delay(_options.StallTimeout / 4, _time, leading.Token).ConfigureAwait(false);
                 var idle = _time.GetUtcNow().UtcTicks - Interlocked.Read(ref _lastProgressTicks);
-                if (idle > _options.StallTimeout.Ticks)
+                if (idle > _options.StallTimeout.Ticks && !await NetworkIsIdleAsync(leading.Token).ConfigureAwait(false))
                 {
                     _log.LogWarning("No ledger for {Idle}; restarting the stream", TimeSpan.FromTicks(idle));
                     Status.Set(TailerState.Stalled, problem: "no ledger within the stall timeout");
@@ -216,6 +217,31 @@ public sealed class LedgerTailer
         catch (OperationCanceledException)
         {
         }
+    }
+
+    /// <summary>
+    /// No ledger for a while is only a stall if the network has closed ledgers we have not seen: a
+    /// network that closes on demand (or a halted one) is idle, and restarting the stream would
+    /// not help. A failed check counts as a stall.
+    /// </summary>
+    private async Task<bool> NetworkIsIdleAsync(CancellationToken ct)
+    {
+        try
+        {
+            var latest = await _ledger.GetLatestLedgerAsync(ct).ConfigureAwait(false);
+            if (latest.Sequence > (uint)Interlocked.Read(ref _appliedLedger))
+            {
+                return false;
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _log.LogWarning(e, "Checking the network's latest ledger failed");
+            return false;
+        }
+
+        MarkProgress();
+        return true;
     }
 
     private async Task TailAsync(FencingToken lease, CappedBackoff backoff, CancellationToken ct)
@@ -231,6 +257,7 @@ public sealed class LedgerTailer
         }
 
         await _index.LoadAsync(ct).ConfigureAwait(false);
+        Interlocked.Exchange(ref _appliedLedger, cursor.Value);
         _watermark?.Advance(cursor.Value);
         Status.Set(TailerState.Syncing, cursor);
         _metrics.TailerCursor.Set(cursor.Value);
@@ -255,6 +282,7 @@ public sealed class LedgerTailer
             }
 
             cursor = seq;
+            Interlocked.Exchange(ref _appliedLedger, seq);
             backoff.Reset();
             MarkProgress();
             _metrics.TailerCursor.Set(seq);

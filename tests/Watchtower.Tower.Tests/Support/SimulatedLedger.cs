@@ -19,7 +19,8 @@ internal sealed class SimulatedLedger : ILedgerClient
     private readonly Dictionary<AccountId, long> _accounts = [];
     private readonly List<LedgerTransaction> _pending = [];
     private readonly List<ClosedLedger> _closed = [];
-    private readonly List<Channel<ClosedLedger>> _subscribers = [];
+    private readonly List<Subscriber> _subscribers = [];
+    private bool _frozen;
 
     public SimulatedLedger(Network network, ulong closeTime, uint sequence = 10)
     {
@@ -42,6 +43,35 @@ internal sealed class SimulatedLedger : ILedgerClient
 
     /// <summary>How many submissions were made in total (accepted or not).</summary>
     public int Submissions { get; private set; }
+
+    /// <summary>While set, closed ledgers are not streamed (a stuck stream); clearing it delivers them.</summary>
+    public bool StreamFrozen
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _frozen;
+            }
+        }
+        set
+        {
+            lock (_gate)
+            {
+                _frozen = value;
+                if (!value)
+                {
+                    foreach (var s in _subscribers)
+                    {
+                        foreach (var l in _closed.Where(l => l.Header.Sequence > s.Delivered))
+                        {
+                            s.Deliver(l);
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /// <summary>When set, the next N submissions throw as if the API were unreachable.</summary>
     public int FailNextSubmissions { get; set; }
@@ -74,9 +104,12 @@ internal sealed class SimulatedLedger : ILedgerClient
             ledger = new ClosedLedger(header, [.. _pending.Select(t => t with { Ledger = Sequence })]);
             _pending.Clear();
             _closed.Add(ledger);
-            foreach (var s in _subscribers)
+            if (!_frozen)
             {
-                s.Writer.TryWrite(ledger);
+                foreach (var s in _subscribers)
+                {
+                    s.Deliver(ledger);
+                }
             }
         }
         return ledger;
@@ -126,18 +159,21 @@ internal sealed class SimulatedLedger : ILedgerClient
 
     public async IAsyncEnumerable<ClosedLedger> StreamLedgersAsync(uint afterLedger, [EnumeratorCancellation] CancellationToken ct)
     {
-        var channel = Channel.CreateUnbounded<ClosedLedger>();
+        var subscriber = new Subscriber(afterLedger);
         lock (_gate)
         {
-            foreach (var l in _closed.Where(l => l.Header.Sequence > afterLedger))
+            if (!_frozen)
             {
-                channel.Writer.TryWrite(l);
+                foreach (var l in _closed.Where(l => l.Header.Sequence > afterLedger))
+                {
+                    subscriber.Deliver(l);
+                }
             }
-            _subscribers.Add(channel);
+            _subscribers.Add(subscriber);
         }
         try
         {
-            await foreach (var ledger in channel.Reader.ReadAllAsync(ct))
+            await foreach (var ledger in subscriber.Ledgers.Reader.ReadAllAsync(ct))
             {
                 yield return ledger;
             }
@@ -146,8 +182,21 @@ internal sealed class SimulatedLedger : ILedgerClient
         {
             lock (_gate)
             {
-                _subscribers.Remove(channel);
+                _subscribers.Remove(subscriber);
             }
+        }
+    }
+
+    private sealed class Subscriber(uint after)
+    {
+        public Channel<ClosedLedger> Ledgers { get; } = Channel.CreateUnbounded<ClosedLedger>();
+
+        public uint Delivered { get; private set; } = after;
+
+        public void Deliver(ClosedLedger ledger)
+        {
+            Ledgers.Writer.TryWrite(ledger);
+            Delivered = ledger.Header.Sequence;
         }
     }
 

@@ -93,15 +93,37 @@ public sealed class LedgerTailerTests : IDisposable
     }
 
     [Fact]
-    public async Task NoLedgerWithinTheStallTimeout_ReportsStalled_ThenRecovers()
+    public async Task StreamStuckBehindTheNetwork_ReportsStalled_ThenRecovers()
     {
         var run = _tailer.RunAsync(_stop.Token);
         await RunClockUntil(() => _status.Current.State is TailerState.Syncing or TailerState.Synced, "leading");
 
+        _ledger.StreamFrozen = true;
+        var next = _ledger.CloseLedger().Header.Sequence;
         await RunClockUntil(() => _status.Current.State == TailerState.Stalled, "stalled");
 
-        var next = _ledger.CloseLedger().Header.Sequence;
+        _ledger.StreamFrozen = false;
         await RunClockUntil(() => _status.Current.Cursor == next && _status.Current.State != TailerState.Stalled, "recovered");
+        await _stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task IdleNetwork_IsNotAStall()
+    {
+        var run = _tailer.RunAsync(_stop.Token);
+        await RunClockUntil(() => _status.Current.State is TailerState.Syncing or TailerState.Synced, "leading");
+        var first = _ledger.CloseLedger().Header.Sequence;
+        await RunClockUntil(() => _status.Current.Cursor == first, "first ledger");
+        var state = _status.Current.State;
+
+        // Five stall timeouts with nothing closed anywhere: the tailer is caught up, not stuck.
+        var idleUntil = _time.GetUtcNow().AddMinutes(5);
+        await RunClockUntil(() => _time.GetUtcNow() >= idleUntil || _status.Current.State == TailerState.Stalled, "five idle minutes");
+        Assert.Equal(state, _status.Current.State);
+
+        var next = _ledger.CloseLedger().Header.Sequence;
+        await RunClockUntil(() => _status.Current.Cursor == next, "the next ledger");
         await _stop.CancelAsync();
         await run;
     }

@@ -1,0 +1,128 @@
+using BenchmarkDotNet.Attributes;
+using Watchtower.Channels.Protocol;
+using Watchtower.Channels.Runtime;
+using Watchtower.Channels.Transport;
+using Watchtower.Stellar;
+
+namespace Watchtower.Benchmarks.Channels;
+
+/// <summary>
+/// Off-chain round throughput of one channel between two in-process participants that each run
+/// their own receive loop (as two wallets would), so a participant verifies and signs while the
+/// other does too. Each operation is one payment round, proposed by alternating sides and final
+/// for both (bundle published) before the next is proposed; wall-clock time.
+/// </summary>
+[MemoryDiagnoser]
+public class ChannelRoundConcurrentBenchmarks
+{
+    private const int RoundsPerInvoke = 500;
+    private static readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
+
+    private readonly ParticipantRuntime[] _runtimes = new ParticipantRuntime[2];
+    private readonly CompletionSink[] _sinks = [new(), new()];
+    private CancellationTokenSource _stop = new();
+    private Task[] _loops = [];
+    private long _round;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var keys = Enumerable.Range(0, 2).Select(_ => new ParticipantKeys(KeyPair.Random(), KeyPair.Random(), KeyPair.Random())).ToArray();
+        var setup = SequenceNumber.FromLedger(7);
+        var parameters = new ChannelParameters(
+            Network.Testnet, keys[0].Ratchet.AccountId, setup, setup + 2,
+            [.. keys.Select(k => new ChannelParticipant(k.Wallet.AccountId, k.Version.AccountId, k.Ratchet.AccountId, setup, [new Deposit(Asset.Native, Stroops.FromLumens(1_000_000))]))],
+            new ChannelTimeouts(TimeSpan.FromDays(1), TimeSpan.FromDays(3), TimeSpan.FromDays(1), TimeSpan.FromDays(2), TimeSpan.FromMinutes(1)),
+            100);
+        var network = new InProcessNetwork(2);
+        for (var i = 0; i < 2; i++)
+        {
+            // Funding is taken as confirmed: the benchmark measures rounds, not the ledger.
+            var state = ChannelProtocol.FundingConfirmed(ChannelState.Create(parameters, i));
+            _runtimes[i] = ParticipantRuntime.CreateAsync(keys[i], state, network.Connect(i), new NoLedger(), new InMemoryChannelStore(), _sinks[i], CancellationToken.None).GetAwaiter().GetResult();
+        }
+
+        _loops = [.. _runtimes.Select(r => Task.Run(() => ServeAsync(r, _stop.Token)))];
+        Run(RoundOutcome.Refunds(parameters), 0);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _stop.Cancel();
+        Task.WaitAll(_loops);
+        _stop.Dispose();
+    }
+
+    [Benchmark(OperationsPerInvoke = RoundsPerInvoke, Description = "completed round, 2 participants, one receive loop each")]
+    public long CompletedRounds()
+    {
+        for (var k = 0; k < RoundsPerInvoke; k++)
+        {
+            var payer = (int)(_round % 2);
+            Run(LocalChannelGroup.Payment(_runtimes[payer].State, payer, 1 - payer, new Stroops(1)), payer);
+            _round++;
+        }
+
+        return _runtimes[0].State.Latest!.Round;
+    }
+
+    private static async Task ServeAsync(ParticipantRuntime runtime, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await runtime.ReceiveOneAsync(Now, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void Run(RoundOutcome outcome, int proposer)
+    {
+        var target = _runtimes[proposer].State.NextRound;
+        var error = _runtimes[proposer].ProposeAtAsync(outcome, closing: false, Now, CancellationToken.None).GetAwaiter().GetResult();
+        if (error is not null)
+        {
+            throw new ProtocolException(error);
+        }
+
+        _sinks[0].WaitFor(target);
+        _sinks[1].WaitFor(target);
+    }
+
+    /// <summary>Signals each completed round (the runtime publishes its bundle once the round is final).</summary>
+    private sealed class CompletionSink : IBundleSink
+    {
+        private readonly object _gate = new();
+        private long _completed = -1;
+
+        public Task PublishAsync(ChannelBundle bundle, CancellationToken ct)
+        {
+            lock (_gate)
+            {
+                _completed = bundle.Round;
+                Monitor.PulseAll(_gate);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public void WaitFor(long round)
+        {
+            lock (_gate)
+            {
+                while (_completed < round)
+                {
+                    if (!Monitor.Wait(_gate, TimeSpan.FromSeconds(10)))
+                    {
+                        throw new TimeoutException($"round {round} did not complete");
+                    }
+                }
+            }
+        }
+    }
+}
