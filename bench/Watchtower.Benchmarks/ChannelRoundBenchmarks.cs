@@ -35,7 +35,9 @@ public class ChannelRoundBenchmarks
             Network.Testnet, keys[0].Ratchet.AccountId, setup, setup + 2,
             [.. keys.Select(k => new ChannelParticipant(k.Wallet.AccountId, k.Version.AccountId, k.Ratchet.AccountId, setup, [new Deposit(Asset.Native, Stroops.FromLumens(1_000_000))]))],
             new ChannelTimeouts(TimeSpan.FromDays(1), TimeSpan.FromDays(3), TimeSpan.FromDays(1), TimeSpan.FromDays(2), TimeSpan.FromMinutes(1)),
-            100);
+            100,
+            // As opening sets it: TIMEOUT_CLAIM − D after the set-up (funding is taken as confirmed here).
+            Now + TimeSpan.FromDays(2));
         var network = new InProcessNetwork(2);
         for (var i = 0; i < 2; i++)
         {

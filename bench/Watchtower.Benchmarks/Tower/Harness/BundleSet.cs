@@ -93,7 +93,9 @@ internal sealed class BundleSet : IDisposable
             network, keys[0].Ratchet.AccountId, setup, setup + 2,
             [.. keys.Select(k => new ChannelParticipant(k.Wallet.AccountId, k.Version.AccountId, k.Ratchet.AccountId, setup,
                 [new Deposit(Asset.Native, Stroops.FromLumens(1_000))]))],
-            Timeouts, 100);
+            Timeouts, 100,
+            // As opening sets it: TIMEOUT_CLAIM − D after the set-up.
+            start + Timeouts.TimeoutClaim - Timeouts.SynchronyDelay);
         var transport = new InProcessNetwork(2);
         var sinks = new[] { new RecordingBundleSink(), new RecordingBundleSink() };
         var runtimes = new ParticipantRuntime[2];
