@@ -277,9 +277,14 @@ public static class ChannelCommands
         http,
         TimeProvider.System);
 
-    /// <summary>"30s", "15m", "6h", "2d", or a TimeSpan ("1.00:00:00").</summary>
+    /// <summary>"250ms", "30s", "15m", "6h", "2d", or a TimeSpan ("1.00:00:00").</summary>
     internal static TimeSpan Duration(string text)
     {
+        if (text.EndsWith("ms", StringComparison.Ordinal) && double.TryParse(text[..^2], NumberStyles.Float, CultureInfo.InvariantCulture, out var ms))
+        {
+            return TimeSpan.FromMilliseconds(ms);
+        }
+
         if (text.Length > 1 && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
         {
             switch (text[^1])

@@ -88,13 +88,13 @@ public static class ChannelPeerCommands
         var delay = new Option<string>("--delay") { Description = "D, the synchrony bound (e.g. 1d, 6h)", DefaultValueFactory = _ => "1d" };
         var claim = new Option<string>("--timeout-claim") { Description = "TIMEOUT_CLAIM (≥ D + max round interval)", DefaultValueFactory = _ => "3d" };
         var claimDelay = new Option<string>("--timeout-claim-delay") { Description = "TIMEOUT_CLAIM_DELAY (≥ D)", DefaultValueFactory = _ => "1d" };
-        var interval = new Option<string>("--max-round-interval") { Description = "Longest expected gap between rounds", DefaultValueFactory = _ => "2d" };
+        var roundInterval = new Option<string>("--max-round-interval") { Description = "Longest expected gap between rounds", DefaultValueFactory = _ => "2d" };
         var fee = new Option<uint>("--fee") { Description = "Fee per operation in stroops", DefaultValueFactory = _ => 100 };
         var poll = Poll();
         var json = Json();
         var command = new Command("host", "Open a channel as its initiator: wait for the named joiners, create the accounts, sign round 0, fund, then serve it")
         {
-            listen, advertise, horizon, network, state, wallet, deposit, funder, peers, delay, claim, claimDelay, interval, fee, poll, json,
+            listen, advertise, horizon, network, state, wallet, deposit, funder, peers, delay, claim, claimDelay, roundInterval, fee, poll, json,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -110,15 +110,17 @@ public static class ChannelPeerCommands
             ImmutableArray<AccountId> joiners;
             ChannelTimeouts timeouts;
             Stroops amount;
+            TimeSpan interval;
             try
             {
+                interval = PollInterval(parse.GetValue(poll)!);
                 me = KeyPair.FromSecret(parse.GetRequiredValue(wallet));
                 payer = KeyPair.FromSecret(parse.GetRequiredValue(funder));
                 joiners = [.. parse.GetRequiredValue(peers).Select(AccountId.Parse)];
                 amount = Stroops.Parse(parse.GetRequiredValue(deposit));
                 timeouts = new ChannelTimeouts(
                     ChannelCommands.Duration(parse.GetValue(delay)!), ChannelCommands.Duration(parse.GetValue(claim)!), ChannelCommands.Duration(parse.GetValue(claimDelay)!),
-                    ChannelCommands.Duration(parse.GetValue(interval)!), TimeSpan.FromMinutes(1));
+                    ChannelCommands.Duration(parse.GetValue(roundInterval)!), TimeSpan.FromMinutes(1));
             }
             catch (FormatException e)
             {
@@ -139,7 +141,7 @@ public static class ChannelPeerCommands
             var address = parse.GetValue(advertise) ?? transport.LocalEndpoint.ToString();
             output.Emit("listening", $"listening on {transport.LocalEndpoint} as {me.AccountId}; joiners run `channel join --connect {address}`", ("listen", transport.LocalEndpoint.ToString()), ("identity", me.AccountId.ToString()));
             var terms = new HostTerms(LocalParticipant.Create(me, new Deposit(Asset.Native, amount)), payer, joiners, address, timeouts, parse.GetValue(fee));
-            var env = Environment(transport, ledger, dir, url, parse.GetValue(poll)!, output);
+            var env = Environment(transport, ledger, dir, url, interval, output);
             return await OpenAndServeAsync(() => RemoteOpening.HostAsync(terms, env, ct), transport, ledger, output, env.Poll, ct).ConfigureAwait(false);
         });
         return command;
@@ -179,8 +181,10 @@ public static class ChannelPeerCommands
             Stroops amount;
             JoinPolicy policy;
             AccountId? expected = null;
+            TimeSpan interval;
             try
             {
+                interval = PollInterval(parse.GetValue(poll)!);
                 me = KeyPair.FromSecret(parse.GetRequiredValue(wallet));
                 amount = Stroops.Parse(parse.GetRequiredValue(deposit));
                 policy = new JoinPolicy(ChannelCommands.Duration(parse.GetValue(minDelay)!), ChannelCommands.Duration(parse.GetValue(maxClaim)!), parse.GetValue(maxFee), PeerMessageCodec.MaxParticipants);
@@ -225,7 +229,7 @@ public static class ChannelPeerCommands
 
             var address = parse.GetValue(advertise) ?? transport.LocalEndpoint.ToString();
             output.Emit("listening", $"listening on {transport.LocalEndpoint} as {me.AccountId}; joining {hostIdentity} at {hostAddress}", ("listen", transport.LocalEndpoint.ToString()), ("identity", me.AccountId.ToString()), ("host", hostIdentity.ToString()));
-            var env = Environment(transport, ledger, dir, url, parse.GetValue(poll)!, output);
+            var env = Environment(transport, ledger, dir, url, interval, output);
             var participant = LocalParticipant.Create(me, new Deposit(Asset.Native, amount));
             return await OpenAndServeAsync(
                 () => RemoteOpening.JoinAsync(participant, address, new PeerContact(hostIdentity, hostAddress), policy, env, ct),
@@ -254,13 +258,15 @@ public static class ChannelPeerCommands
             var dir = new DirectoryInfo(parse.GetRequiredValue(state));
             PeerSession session;
             byte[] stored;
+            TimeSpan interval;
             try
             {
+                interval = PollInterval(parse.GetValue(poll)!);
                 session = await PeerSession.LoadAsync(dir, ct).ConfigureAwait(false);
                 stored = await new FileChannelStore(PeerSession.StatePathIn(dir)).LoadAsync(ct).ConfigureAwait(false)
                     ?? throw new InvalidDataException($"{PeerSession.StatePathIn(dir)} does not exist");
             }
-            catch (InvalidDataException e)
+            catch (Exception e) when (e is InvalidDataException or FormatException)
             {
                 await error.WriteLineAsync(e.Message).ConfigureAwait(false);
                 return ExitUsage;
@@ -284,19 +290,19 @@ public static class ChannelPeerCommands
 
             var runtime = await ParticipantRuntime.RestoreAsync(transport, ledger, new FileChannelStore(PeerSession.StatePathIn(dir)), new RecordingBundleSink(), ct).ConfigureAwait(false);
             await runtime.ResyncAsync(ct).ConfigureAwait(false);
-            var server = new ChannelServer(runtime, transport, ledger, output, ChannelCommands.Duration(parse.GetValue(poll)!), TimeProvider.System);
+            var server = new ChannelServer(runtime, transport, ledger, output, interval, TimeProvider.System);
             return await server.RunAsync(Console.In, ct).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static OpeningEnvironment Environment(TcpPeerTransport transport, ILedgerClient ledger, DirectoryInfo dir, string horizon, string poll, EventOutput output) => new(
+    private static OpeningEnvironment Environment(TcpPeerTransport transport, ILedgerClient ledger, DirectoryInfo dir, string horizon, TimeSpan poll, EventOutput output) => new(
         transport,
         ledger,
         new FileChannelStore(PeerSession.StatePathIn(dir)),
         new RecordingBundleSink(),
         TimeProvider.System,
-        ChannelCommands.Duration(poll),
+        poll,
         new Progress(output),
         (opened, ct) => new PeerSession(horizon, transport.LocalEndpoint.ToString(), transport.Context, opened.Peers).SaveAsync(dir, ct));
 
@@ -321,6 +327,12 @@ public static class ChannelPeerCommands
 
         var server = new ChannelServer(opened.Runtime, transport, ledger, output, poll, TimeProvider.System);
         return await server.RunAsync(Console.In, ct).ConfigureAwait(false);
+    }
+
+    private static TimeSpan PollInterval(string text)
+    {
+        var interval = ChannelCommands.Duration(text);
+        return interval > TimeSpan.Zero ? interval : throw new FormatException($"--poll must be positive, got {text}");
     }
 
     private static async Task<bool> RefuseExistingAsync(DirectoryInfo dir, TextWriter error)

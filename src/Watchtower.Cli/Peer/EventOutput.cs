@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Watchtower.Cli.Peer;
@@ -26,7 +27,7 @@ internal sealed class EventOutput(TextWriter writer, bool json)
     private static string Json(string kind, string text, (string Key, object? Value)[] fields)
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WriteString("event", kind);
