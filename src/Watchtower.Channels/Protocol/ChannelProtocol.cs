@@ -479,7 +479,7 @@ public static class ChannelProtocol
 
         if (after.AtRisk.Except(before.AtRisk) is { Count: > 0 } added)
         {
-            return new(ProtocolErrorCode.PayoutAtRisk, $"participant {p.Sender} proposed {added.Count} operation(s) others can make fail in a snapshot that pays us");
+            return new(ProtocolErrorCode.PayoutAtRisk, $"participant {p.Sender} proposed, in a snapshot that pays us, what others can make fail: {string.Join("; ", added)}");
         }
 
         return null;

@@ -66,7 +66,7 @@ public static class OutcomeRules
                     return (null, new(ProtocolErrorCode.OperationSourceNotEscrow, $"snapshot {i} operation {k} is sourced at {source}, not at R"));
                 }
 
-                var at = $"snapshot {i} operation {k}";
+                var at = new At(i, k);
                 var changesEscrow = op is SetOptionsOperation or ChangeTrustOperation or ManageDataOperation or AccountMergeOperation;
                 var error = op switch
                 {
@@ -94,19 +94,25 @@ public static class OutcomeRules
         return (r.ToEnd(), null);
     }
 
-    private static ProtocolError? Amount(Stroops amount, string at) =>
+    private static ProtocolError? Amount(Stroops amount, At at) =>
         amount.Value > 0 ? null : new(ProtocolErrorCode.NonPositiveAmount, $"{at} moves a non-positive amount");
 
-    private static ProtocolError? NotEscrow(AccountId destination, AccountId escrow, string at) =>
+    private static ProtocolError? NotEscrow(AccountId destination, AccountId escrow, At at) =>
         destination != escrow ? null : new(ProtocolErrorCode.EscrowAsDestination, $"{at} targets R itself");
 
     /// <summary>Version accounts exist since setup and a depositor's wallet since it paid into R: creating one fails (CREATE_ACCOUNT_ALREADY_EXIST).</summary>
-    private static ProtocolError? NotExisting(ChannelParameters parameters, AccountId destination, string at) =>
+    private static ProtocolError? NotExisting(ChannelParameters parameters, AccountId destination, At at) =>
         parameters.Participants.Any(p => p.VersionAccount == destination || (p.Wallet == destination && !p.Deposits.IsEmpty))
             ? Fails(at, $"it creates {destination}, which already exists")
             : null;
 
-    private static ProtocolError Fails(string at, string why) => new(ProtocolErrorCode.SnapshotWouldFail, $"{at} would fail on the ledger: {why}");
+    /// <summary>Where an operation sits, for error messages (formatted only when one is made).</summary>
+    private readonly record struct At(int Snapshot, int Operation)
+    {
+        public override string ToString() => $"snapshot {Snapshot} operation {Operation}";
+    }
+
+    private static ProtocolError Fails(At at, string why) => new(ProtocolErrorCode.SnapshotWouldFail, $"{at} would fail on the ledger: {why}");
 
     /// <summary>R's ledger state as the snapshots see it, replayed operation by operation.</summary>
     private sealed class Escrow
@@ -148,11 +154,11 @@ public static class OutcomeRules
         private long ExtraReserve => Math.Max(0, Subentries - _fundedSubentries) * BaseReserve;
 
         /// <summary>Null when R can afford one more subentry.</summary>
-        private ProtocolError? CanAddSubentry(string at) =>
+        private ProtocolError? CanAddSubentry(At at) =>
             Math.Max(0, Subentries + 1 - _fundedSubentries) * BaseReserve <= _deposits.GetValueOrDefault(Asset.Native) ? null
             : Fails(at, "the native deposits left in R do not cover the reserve of another subentry");
 
-        public ProtocolError? Pay(Asset asset, long amount, string at)
+        public ProtocolError? Pay(Asset asset, long amount, At at)
         {
             // A removed trust line held nothing (removal requires a zero balance), so this also
             // refuses paying from a trust line removed earlier in the snapshot.
@@ -171,7 +177,7 @@ public static class OutcomeRules
             return null;
         }
 
-        public ProtocolError? SetOptions(SetOptionsOperation op, string at)
+        public ProtocolError? SetOptions(SetOptionsOperation op, At at)
         {
             // Flags and the inflation destination carry no value for R and can make the merge or the
             // operation fail (AUTH_IMMUTABLE, unknown flags): nothing a channel needs.
@@ -229,7 +235,7 @@ public static class OutcomeRules
             return null;
         }
 
-        public ProtocolError? ChangeTrust(ChangeTrustOperation op, string at)
+        public ProtocolError? ChangeTrust(ChangeTrustOperation op, At at)
         {
             var asset = op.Line;
             if (asset == Asset.Native || op.Limit < 0 || Issuer(asset) == Id)
@@ -267,7 +273,7 @@ public static class OutcomeRules
             return null;
         }
 
-        public ProtocolError? ManageData(ManageDataOperation op, string at)
+        public ProtocolError? ManageData(ManageDataOperation op, At at)
         {
             if (op.Name.Length == 0 || !IsPrintable(op.Name))
             {
@@ -289,7 +295,7 @@ public static class OutcomeRules
         }
 
         /// <summary>stellar-core refuses a merge while R holds subentries other than signers (ACCOUNT_MERGE_HAS_SUB_ENTRIES); signers go with the account.</summary>
-        public ProtocolError? Merge(AccountId destination, string at)
+        public ProtocolError? Merge(AccountId destination, At at)
         {
             if (_trustLines.Count > 0 || _data.Count > 0)
             {

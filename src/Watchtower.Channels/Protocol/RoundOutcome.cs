@@ -128,10 +128,11 @@ public sealed record RoundOutcome(ImmutableArray<ImmutableArray<Operation>> Effe
     }
 
     /// <summary>
-    /// Operations another party can make fail, in snapshots that also pay <paramref name="wallet"/>:
-    /// a payment to another account (its owner can merge it away or drop the trust line), any
-    /// account creation (anyone can create the account first), a trust line change on R (anyone
-    /// holding the asset can pay R more than the new limit), a merge into another account.
+    /// Operations another party can make fail, in snapshots that also pay <paramref name="wallet"/>,
+    /// named by what can be made to fail (amounts aside): a payment to another account (its owner
+    /// can merge it away or drop the trust line), any account creation (anyone can create the
+    /// account first), a trust line change on R (anyone holding the asset can pay R more than the
+    /// new limit), a merge into another account.
     /// </summary>
     private ImmutableHashSet<string> AtRiskFor(AccountId wallet)
     {
@@ -148,14 +149,15 @@ public sealed record RoundOutcome(ImmutableArray<ImmutableArray<Operation>> Effe
             {
                 var fragile = op switch
                 {
-                    PaymentOperation p => p.Destination.Account != wallet,
-                    CreateAccountOperation or ChangeTrustOperation => true,
-                    AccountMergeOperation m => m.Destination.Account != wallet,
-                    _ => false,
+                    PaymentOperation p when p.Destination.Account != wallet => $"a payment of {p.Asset} to {p.Destination.Account}",
+                    CreateAccountOperation c => $"the creation of {c.Destination}",
+                    ChangeTrustOperation t => $"a change of R's trust line for {t.Line}",
+                    AccountMergeOperation m when m.Destination.Account != wallet => $"the merge of R into {m.Destination.Account}",
+                    _ => null,
                 };
-                if (fragile)
+                if (fragile is not null)
                 {
-                    risky.Add(Convert.ToBase64String(XdrCodec.Encode(op)));
+                    risky.Add(fragile);
                 }
             }
         }
@@ -183,7 +185,7 @@ public enum EscrowControl
 /// takes; it ends, with R's own native balance (its reserve and fee headroom), with whoever
 /// controls R after the last snapshot (<see cref="Control"/>). <see cref="AtRisk"/>: operations
 /// (XDR, base64) that someone else can make fail and that share a snapshot with an explicit payout
-/// to us, taking that payout down with them.
+/// to us, taking that payout down with them, each named by what can be made to fail.
 /// </summary>
 public sealed record OutcomeValue(
     ImmutableDictionary<Asset, long> Explicit,
