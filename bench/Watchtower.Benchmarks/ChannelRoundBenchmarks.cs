@@ -18,7 +18,7 @@ namespace Watchtower.Benchmarks.Channels;
 [MemoryDiagnoser]
 public class ChannelRoundBenchmarks
 {
-    private static readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
+    private static readonly DateTimeOffset Now = BenchChannel.Now;
 
     private readonly ParticipantRuntime[] _runtimes = new ParticipantRuntime[2];
     private KeyPair _signer = null!;
@@ -29,18 +29,11 @@ public class ChannelRoundBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var keys = Enumerable.Range(0, 2).Select(_ => new ParticipantKeys(KeyPair.Random(), KeyPair.Random(), KeyPair.Random())).ToArray();
-        var setup = SequenceNumber.FromLedger(7);
-        var parameters = new ChannelParameters(
-            Network.Testnet, keys[0].Ratchet.AccountId, setup, setup + 2,
-            [.. keys.Select(k => new ChannelParticipant(k.Wallet.AccountId, k.Version.AccountId, k.Ratchet.AccountId, setup, [new Deposit(Asset.Native, Stroops.FromLumens(1_000_000))]))],
-            new ChannelTimeouts(TimeSpan.FromDays(1), TimeSpan.FromDays(3), TimeSpan.FromDays(1), TimeSpan.FromDays(2), TimeSpan.FromMinutes(1)),
-            100);
+        var (keys, parameters) = BenchChannel.Create();
         var network = new InProcessNetwork(2);
         for (var i = 0; i < 2; i++)
         {
-            // Funding is taken as confirmed: the benchmark measures rounds, not the ledger.
-            var state = ChannelProtocol.FundingConfirmed(ChannelState.Create(parameters, i));
+            var state = BenchChannel.Funded(parameters, i);
             _runtimes[i] = ParticipantRuntime.CreateAsync(keys[i], state, network.Connect(i), new NoLedger(), new InMemoryChannelStore(), new DiscardingSink(), CancellationToken.None).GetAwaiter().GetResult();
         }
 

@@ -127,6 +127,7 @@ public class EscrowPolicyTests
     [InlineData("own-key-as-signer", ProtocolErrorCode.SnapshotWouldFail)]
     [InlineData("signer-without-reserve", ProtocolErrorCode.SnapshotWouldFail)]
     [InlineData("spend-the-reserve-of-an-added-signer", ProtocolErrorCode.SnapshotWouldFail)]
+    [InlineData("create-existing-wallet", ProtocolErrorCode.SnapshotWouldFail)]
     [InlineData("set-flags", ProtocolErrorCode.ForbiddenOperation)]
     [InlineData("pay-from-removed-trust-line", ProtocolErrorCode.OutcomeExceedsFunds)]
     public void SnapshotBoundToFail_IsRefusedByEveryone(string kind, ProtocolErrorCode expected)
@@ -145,6 +146,7 @@ public class EscrowPolicyTests
             "own-key-as-signer" => [Pay(bob, Asset.Native, 100), new SetOptionsOperation(Signer: new Signer(new Ed25519SignerKey(parameters.Escrow), 1))],
             "signer-without-reserve" => [Pay(bob, Asset.Native, 100), new SetOptionsOperation(Signer: new Signer(new Ed25519SignerKey(other), 1))],
             "spend-the-reserve-of-an-added-signer" => [new SetOptionsOperation(Signer: new Signer(new Ed25519SignerKey(other), 1)), Pay(bob, Asset.Native, 100)],
+            "create-existing-wallet" => [Pay(bob, Asset.Native, 99), new CreateAccountOperation(bob, Stroops.FromLumens(1))],
             "set-flags" => [Pay(bob, Asset.Native, 100), new SetOptionsOperation(SetFlags: 1)],
             "pay-from-removed-trust-line" => [Pay(bob, Asset.Native, 100), new ChangeTrustOperation(usd, 0), Pay(bob, usd, 1)],
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),

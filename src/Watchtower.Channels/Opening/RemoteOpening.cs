@@ -24,7 +24,12 @@ public sealed record HostTerms(
 /// </summary>
 public sealed record JoinPolicy(TimeSpan MinSynchronyDelay, TimeSpan MaxTimeoutClaim, uint MaxFeePerOperation, int MaxParticipants);
 
-/// <summary>The I/O an opening uses: the peer network, the ledger, where the new participant's state goes, and how long to wait between ledger checks.</summary>
+/// <summary>
+/// The I/O an opening uses: the peer network, the ledger, where the new participant's state goes,
+/// and how long to wait between ledger checks. <see cref="Established"/> runs once our state is
+/// saved and every peer is known (before round 0), so a caller can make the session durable and
+/// resume an interrupted opening.
+/// </summary>
 public sealed record OpeningEnvironment(
     IPeerNetwork Network,
     ILedgerClient Ledger,
@@ -32,7 +37,8 @@ public sealed record OpeningEnvironment(
     IBundleSink Bundles,
     TimeProvider Time,
     TimeSpan Poll,
-    IProgress<string>? Progress = null);
+    IProgress<string>? Progress = null,
+    Func<OpenedChannel, CancellationToken, Task>? Established = null);
 
 /// <summary>A funded channel: our running participant and every participant's contact by index.</summary>
 public sealed record OpenedChannel(ParticipantRuntime Runtime, ImmutableArray<PeerContact> Peers);
@@ -124,6 +130,12 @@ public static class RemoteOpening
         env.Progress?.Report($"setup applied: escrow {parameters.Escrow}, r_0 {parameters.InitialRatchetTarget.Value}");
         var runtime = await ParticipantRuntime.CreateAsync(me, ChannelState.Create(parameters, 0), env.Network, env.Ledger, env.Store, env.Bundles, ct).ConfigureAwait(false);
         var addresses = offers.Select(o => o!.Address).ToImmutableArray();
+        var opened = new OpenedChannel(runtime, [.. parameters.Participants.Select((p, i) => new PeerContact(p.Wallet, addresses[i]))]);
+        if (env.Established is { } established)
+        {
+            await established(opened, ct).ConfigureAwait(false);
+        }
+
         for (var i = 1; i < n; i++)
         {
             await env.Network.SendAsync(i, OpeningMessageCodec.Encode(new OpeningAccepted(parameters, addresses)), ct).ConfigureAwait(false);
@@ -155,7 +167,7 @@ public static class RemoteOpening
         }
 
         await FundAsync(runtime, env, ct).ConfigureAwait(false);
-        return new OpenedChannel(runtime, [.. parameters.Participants.Select((p, i) => new PeerContact(p.Wallet, addresses[i]))]);
+        return opened;
     }
 
     /// <summary>A joiner's side: offer to the initiator at <paramref name="host"/>, check what comes back, then sign round 0 and fund.</summary>
@@ -220,10 +232,16 @@ public static class RemoteOpening
         }
 
         var runtime = await ParticipantRuntime.CreateAsync(me.Keys, ChannelState.Create(parameters, index), env.Network, env.Ledger, env.Store, env.Bundles, ct).ConfigureAwait(false);
+        var opened = new OpenedChannel(runtime, [.. parameters.Participants.Select((q, i) => new PeerContact(q.Wallet, i == index ? address : accepted.Addresses[i]))]);
+        if (env.Established is { } established)
+        {
+            await established(opened, ct).ConfigureAwait(false);
+        }
+
         env.Progress?.Report($"parameters verified: escrow {parameters.Escrow}, we are participant {index}");
         await env.Network.SendAsync(0, OpeningMessageCodec.Encode(new OpeningReady(parameters.Id)), ct).ConfigureAwait(false);
         await FundAsync(runtime, env, ct).ConfigureAwait(false);
-        return new OpenedChannel(runtime, [.. parameters.Participants.Select((q, i) => new PeerContact(q.Wallet, i == index ? address : accepted.Addresses[i]))]);
+        return opened;
     }
 
     /// <summary>The joiner's checks that need no ledger: our index, our entry unchanged, the host where it should be, the terms.</summary>

@@ -75,7 +75,7 @@ public static class OutcomeRules
                     AccountMergeOperation when k != ops.Length - 1 =>
                         new ProtocolError(ProtocolErrorCode.EscrowChangeBeforeLastSnapshot, $"{at} merges R before the last operation of the last snapshot"),
                     PaymentOperation p => Amount(p.Amount, at) ?? NotEscrow(p.Destination.Account, r.Id, at) ?? r.Pay(p.Asset, p.Amount.Value, at),
-                    CreateAccountOperation c => Amount(c.StartingBalance, at) ?? NotEscrow(c.Destination, r.Id, at) ?? r.Pay(Asset.Native, c.StartingBalance.Value, at),
+                    CreateAccountOperation c => Amount(c.StartingBalance, at) ?? NotEscrow(c.Destination, r.Id, at) ?? NotExisting(parameters, c.Destination, at) ?? r.Pay(Asset.Native, c.StartingBalance.Value, at),
                     BumpSequenceOperation b when b.BumpTo.Value == 0 => null,
                     BumpSequenceOperation => new ProtocolError(ProtocolErrorCode.ForbiddenOperation, $"{at} bumps R's sequence"),
                     SetOptionsOperation s => r.SetOptions(s, at),
@@ -99,6 +99,12 @@ public static class OutcomeRules
 
     private static ProtocolError? NotEscrow(AccountId destination, AccountId escrow, string at) =>
         destination != escrow ? null : new(ProtocolErrorCode.EscrowAsDestination, $"{at} targets R itself");
+
+    /// <summary>Version accounts exist since setup and a depositor's wallet since it paid into R: creating one fails (CREATE_ACCOUNT_ALREADY_EXIST).</summary>
+    private static ProtocolError? NotExisting(ChannelParameters parameters, AccountId destination, string at) =>
+        parameters.Participants.Any(p => p.VersionAccount == destination || (p.Wallet == destination && !p.Deposits.IsEmpty))
+            ? Fails(at, $"it creates {destination}, which already exists")
+            : null;
 
     private static ProtocolError Fails(string at, string why) => new(ProtocolErrorCode.SnapshotWouldFail, $"{at} would fail on the ledger: {why}");
 

@@ -19,13 +19,18 @@ public static class ChannelCommands
 {
     public static Command Create()
     {
-        var channel = new Command("channel", "State channels: open, pay, status, close, force-close, watch");
+        var channel = new Command("channel", "State channels: one process per participant (host, join, run) or every participant in this process (open, pay, status, close, force-close, watch)");
         channel.Add(CreateOpen());
         channel.Add(CreatePay());
         channel.Add(CreateStatus());
         channel.Add(CreateClose());
         channel.Add(CreateForceClose());
         channel.Add(CreateWatch());
+        foreach (var command in ChannelPeerCommands.Create())
+        {
+            channel.Add(command);
+        }
+
         return channel;
     }
 
@@ -267,14 +272,19 @@ public static class ChannelCommands
 
     private static FileChannelStore Store(DirectoryInfo dir, int i) => new(Path.Combine(dir.FullName, $"participant-{i}.channel"));
 
-    private static ILedgerClient Ledger(string horizon, string network, HttpClient http) => LedgerClientFactory.Create(
+    internal static ILedgerClient Ledger(string horizon, string network, HttpClient http) => LedgerClientFactory.Create(
         new LedgerClientOptions { Url = new Uri(horizon, UriKind.Absolute), NetworkPassphrase = CommonOptions.ResolveNetwork(network).Passphrase },
         http,
         TimeProvider.System);
 
-    /// <summary>"30s", "15m", "6h", "2d", or a TimeSpan ("1.00:00:00").</summary>
-    private static TimeSpan Duration(string text)
+    /// <summary>"250ms", "30s", "15m", "6h", "2d", or a TimeSpan ("1.00:00:00").</summary>
+    internal static TimeSpan Duration(string text)
     {
+        if (text.EndsWith("ms", StringComparison.Ordinal) && double.TryParse(text[..^2], NumberStyles.Float, CultureInfo.InvariantCulture, out var ms))
+        {
+            return TimeSpan.FromMilliseconds(ms);
+        }
+
         if (text.Length > 1 && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
         {
             switch (text[^1])

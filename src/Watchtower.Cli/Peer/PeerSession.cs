@@ -1,0 +1,88 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Watchtower.Channels.Transport;
+using Watchtower.Stellar;
+
+namespace Watchtower.Cli.Peer;
+
+/// <summary>
+/// What a two-terminal participant needs besides its channel state to come back after a restart:
+/// the ledger it uses, where it listens, the session its links are bound to, and every peer's
+/// identity and address. Stored as <c>session.json</c> beside <c>channel.state</c> (no secrets:
+/// those stay in the state file).
+/// </summary>
+internal sealed record PeerSession(string Horizon, string Listen, ImmutableArray<byte> Context, ImmutableArray<PeerContact> Peers)
+{
+    public const string FileName = "session.json";
+    public const string StateFileName = "channel.state";
+
+    private const int FormatVersion = 1;
+
+    public static string PathIn(DirectoryInfo dir) => Path.Combine(dir.FullName, FileName);
+
+    public static string StatePathIn(DirectoryInfo dir) => Path.Combine(dir.FullName, StateFileName);
+
+    /// <summary>Write beside the state, replacing atomically (temp file, flush, rename).</summary>
+    public async Task SaveAsync(DirectoryInfo dir, CancellationToken ct)
+    {
+        var json = new JsonObject
+        {
+            ["version"] = FormatVersion,
+            ["horizon"] = Horizon,
+            ["listen"] = Listen,
+            ["context"] = Convert.ToHexString(Context.AsSpan()),
+            ["peers"] = new JsonArray([.. Peers.Select(p => (JsonNode)new JsonObject { ["identity"] = p.Identity.ToString(), ["address"] = p.Address })]),
+        };
+        dir.Create();
+        var path = PathIn(dir);
+        var temp = path + ".tmp";
+        var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None);
+        await using (stream.ConfigureAwait(false))
+        {
+            await JsonSerializer.SerializeAsync(stream, json, JsonSerializerOptionsCache.Indented, ct).ConfigureAwait(false);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>The stored session; a missing or damaged file is reported, never guessed around.</summary>
+    public static async Task<PeerSession> LoadAsync(DirectoryInfo dir, CancellationToken ct)
+    {
+        var path = PathIn(dir);
+        if (!File.Exists(path))
+        {
+            throw new InvalidDataException($"{path} does not exist: this directory holds no two-terminal channel (see `channel host` / `channel join`)");
+        }
+
+        try
+        {
+            var json = JsonNode.Parse(await File.ReadAllTextAsync(path, ct).ConfigureAwait(false))!.AsObject();
+            if ((int?)json["version"] != FormatVersion)
+            {
+                throw new InvalidDataException($"{path}: unsupported session format");
+            }
+
+            var context = Convert.FromHexString((string)json["context"]!);
+            if (context.Length != TcpPeerTransport.ContextSize)
+            {
+                throw new InvalidDataException($"{path}: the session context must be {TcpPeerTransport.ContextSize} bytes");
+            }
+
+            var peers = json["peers"]!.AsArray()
+                .Select(p => new PeerContact(AccountId.Parse((string)p!["identity"]!), (string?)p["address"]))
+                .ToImmutableArray();
+            return new PeerSession((string)json["horizon"]!, (string)json["listen"]!, [.. context], peers);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or NullReferenceException)
+        {
+            throw new InvalidDataException($"{path} is damaged: {e.Message}", e);
+        }
+    }
+
+    private static class JsonSerializerOptionsCache
+    {
+        public static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    }
+}

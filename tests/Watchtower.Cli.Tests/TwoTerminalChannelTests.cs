@@ -1,0 +1,293 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Microsoft.Extensions.Time.Testing;
+using Watchtower.Ledger;
+using Watchtower.Standalone;
+using Watchtower.Stellar;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Watchtower.Cli.Tests;
+
+/// <summary>
+/// Two people, two processes: Alice hosts, Bob joins, each with only its own wallet secret, over
+/// authenticated TCP links, against a standalone network hosted here. The built CLI is spawned
+/// with --json and driven through stdin; every wait has a deadline so a hang fails the test.
+/// </summary>
+public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+    private static readonly Stroops WalletStart = Stroops.FromLumens(1000);
+
+    private readonly List<CliProcess> _processes = [];
+    private readonly string _dir = Directory.CreateTempSubdirectory("wt-two-terminal").FullName;
+    private readonly HttpClient _http = new();
+    private StandaloneServer _server = null!;
+    private ILedgerClient _ledger = null!;
+    private KeyPair _funder = null!;
+    private KeyPair _alice = null!;
+    private KeyPair _bob = null!;
+    private KeyPair _mallory = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await StandaloneServer.StartAsync(new StandaloneOptions { Port = 0, CloseInterval = null, CloseOnSubmit = true }, new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000)), CancellationToken.None);
+        _ledger = LedgerClientFactory.Create(new LedgerClientOptions { Url = _server.HorizonUri, NetworkPassphrase = _server.Network.Passphrase }, _http, TimeProvider.System);
+        (_funder, _alice, _bob, _mallory) = (KeyPair.Random(), KeyPair.Random(), KeyPair.Random(), KeyPair.Random());
+        var root = await _ledger.LoadAccountAsync(_server.Root.AccountId, CancellationToken.None);
+        var create = new TransactionBuilder(_server.Root.AccountId, root!.Sequence)
+            .AddOperation(new CreateAccountOperation(_funder.AccountId, Stroops.FromLumens(100)))
+            .AddOperation(new CreateAccountOperation(_alice.AccountId, WalletStart))
+            .AddOperation(new CreateAccountOperation(_bob.AccountId, WalletStart))
+            .AddOperation(new CreateAccountOperation(_mallory.AccountId, WalletStart));
+        var created = await _ledger.SubmitAsync(create.BuildEnvelope().Sign(_server.Network, _server.Root), CancellationToken.None);
+        Assert.True(created.Success, created.ResultCodesText);
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var p in _processes)
+        {
+            p.Dispose();
+        }
+
+        await _server.DisposeAsync();
+        _http.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task AliceHostsBobJoins_PayBothWays_CloseCooperatively_WalletsEndExact()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (alice, bob) = await OpenAsync(cts.Token);
+
+        // A third party that was never named cannot link to Alice, and Alice carries on.
+        var mallory = Start(
+            "channel", "join", "--connect", alice.Listen!, "--listen", "127.0.0.1:0", "--horizon", Horizon, "-n", "standalone",
+            "--wallet", _mallory.Seed.ToString(), "--deposit", "10", "--state", State("mallory"), "--poll", "200ms", "--json");
+        var failed = await mallory.ExpectAsync("failed", cts.Token);
+        Assert.Contains("refused our link", (string)failed["message"]!, StringComparison.Ordinal);
+        Assert.Equal(1, await mallory.ExitAsync(cts.Token));
+
+        await alice.SendAsync("pay 120", cts.Token);
+        await ExpectRoundAsync(1, [380, 420], cts.Token, alice, bob);
+        await bob.SendAsync("pay 20.5", cts.Token);
+        await ExpectRoundAsync(2, [400.5m, 399.5m], cts.Token, alice, bob);
+        await bob.SendAsync("pay 5000", cts.Token);
+        Assert.Contains("399.5", (string)(await bob.ExpectAsync("error", cts.Token))["message"]!, StringComparison.Ordinal);
+
+        await alice.SendAsync("close", cts.Token);
+        await ExpectRoundAsync(3, [400.5m, 399.5m], cts.Token, alice, bob);
+        await alice.ExpectAsync("closed", cts.Token);
+        await bob.ExpectAsync("closed", cts.Token);
+        Assert.Equal(0, await alice.ExitAsync(cts.Token));
+        Assert.Equal(0, await bob.ExitAsync(cts.Token));
+
+        // Setup, funding, snapshots and ratchets are paid by the funder, R and the version accounts: the wallets move by deposit and payout only.
+        Assert.Equal(WalletStart.Value - Stroops.FromLumens(500).Value + Stroops.FromLumens(400.5m).Value, await BalanceAsync(_alice, cts.Token));
+        Assert.Equal(WalletStart.Value - Stroops.FromLumens(300).Value + Stroops.FromLumens(399.5m).Value, await BalanceAsync(_bob, cts.Token));
+        Assert.Equal(WalletStart.Value, await BalanceAsync(_mallory, cts.Token));
+    }
+
+    [Fact]
+    public async Task BobKilledMidChannel_RestartsWithRun_AndCompletesPaymentsBothWays()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (alice, bob) = await OpenAsync(cts.Token);
+        await alice.SendAsync("pay 100", cts.Token);
+        await ExpectRoundAsync(1, [400, 400], cts.Token, alice, bob);
+
+        bob.Kill();
+        var resumed = Start("channel", "run", "--state", State("bob"), "--poll", "200ms", "--json");
+        var ready = await resumed.ExpectAsync("ready", cts.Token);
+        Assert.Equal(1L, (long)ready["round"]!);
+        Assert.Equal("Open", (string)ready["phase"]!);
+
+        await alice.SendAsync("pay 50", cts.Token);
+        await ExpectRoundAsync(2, [350, 450], cts.Token, alice, resumed);
+        await resumed.SendAsync("pay 10", cts.Token);
+        await ExpectRoundAsync(3, [360, 440], cts.Token, alice, resumed);
+
+        await resumed.SendAsync("status", cts.Token);
+        var status = await resumed.ExpectAsync("status", cts.Token);
+        Assert.Null(status["pending"]);
+        await alice.SendAsync("quit", cts.Token);
+        await resumed.SendAsync("quit", cts.Token);
+        Assert.Equal(0, await alice.ExitAsync(cts.Token));
+        Assert.Equal(0, await resumed.ExitAsync(cts.Token));
+    }
+
+    private string Horizon => _server.HorizonUri.ToString();
+
+    private string State(string who) => Path.Combine(_dir, who);
+
+    private async Task<(CliProcess Alice, CliProcess Bob)> OpenAsync(CancellationToken ct)
+    {
+        var alice = Start(
+            "channel", "host", "--listen", "127.0.0.1:0", "--horizon", Horizon, "-n", "standalone",
+            "--wallet", _alice.Seed.ToString(), "--deposit", "500", "--funder", _funder.Seed.ToString(),
+            "--peer", _bob.AccountId.ToString(), "--state", State("alice"), "--poll", "200ms", "--json");
+        alice.Listen = (string)(await alice.ExpectAsync("listening", ct))["listen"]!;
+        var bob = Start(
+            "channel", "join", "--connect", alice.Listen, "--host-wallet", _alice.AccountId.ToString(), "--listen", "127.0.0.1:0",
+            "--horizon", Horizon, "-n", "standalone", "--wallet", _bob.Seed.ToString(), "--deposit", "300",
+            "--state", State("bob"), "--poll", "200ms", "--json");
+        await alice.ExpectAsync("ready", ct);
+        await bob.ExpectAsync("ready", ct);
+        return (alice, bob);
+    }
+
+    private static async Task ExpectRoundAsync(long round, decimal[] lumens, CancellationToken ct, params CliProcess[] processes)
+    {
+        foreach (var p in processes)
+        {
+            var e = await p.ExpectAsync("round", ct);
+            Assert.Equal(round, (long)e["round"]!);
+            Assert.Equal(lumens.Select(l => Stroops.FromLumens(l).Value), e["balances"]!.AsArray().Select(b => (long)b!));
+        }
+    }
+
+    private async Task<long> BalanceAsync(KeyPair wallet, CancellationToken ct) => (await _ledger.LoadAccountAsync(wallet.AccountId, ct))!.Balance.Value;
+
+    private CliProcess Start(params string[] args)
+    {
+        var p = new CliProcess(args, log);
+        _processes.Add(p);
+        return p;
+    }
+
+    /// <summary>The built CLI as a child process: JSON events from stdout, commands to stdin.</summary>
+    private sealed class CliProcess : IDisposable
+    {
+        private readonly Process _process;
+        private readonly Channel<JsonObject> _events = Channel.CreateUnbounded<JsonObject>();
+        private readonly List<string> _transcript = [];
+        private readonly ITestOutputHelper _log;
+        private readonly string _name;
+
+        public CliProcess(string[] args, ITestOutputHelper log)
+        {
+            _log = log;
+            _name = $"{args[1]}#{Environment.TickCount64 % 10000}";
+            var start = new ProcessStartInfo("dotnet")
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "watchtower.dll"));
+            foreach (var a in args)
+            {
+                start.ArgumentList.Add(a);
+            }
+
+            _process = Process.Start(start)!;
+            _ = PumpAsync();
+            _ = Task.Run(async () =>
+            {
+                while (await _process.StandardError.ReadLineAsync() is { } line)
+                {
+                    Note($"stderr: {line}");
+                }
+            });
+        }
+
+        public string? Listen { get; set; }
+
+        public async Task SendAsync(string command, CancellationToken ct)
+        {
+            Note($"> {command}");
+            await _process.StandardInput.WriteLineAsync(command.AsMemory(), ct);
+            await _process.StandardInput.FlushAsync(ct);
+        }
+
+        /// <summary>The next event of this kind (earlier events of other kinds are skipped); fails on the deadline.</summary>
+        public async Task<JsonObject> ExpectAsync(string kind, CancellationToken ct)
+        {
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            limit.CancelAfter(Patience);
+            try
+            {
+                while (true)
+                {
+                    var e = await _events.Reader.ReadAsync(limit.Token);
+                    if ((string?)e["event"] == kind)
+                    {
+                        return e;
+                    }
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
+            {
+                throw new Xunit.Sdk.XunitException($"{_name}: no '{kind}' event ({(e is ChannelClosedException ? "the process ended" : "timed out")}); transcript:\n{Transcript()}");
+            }
+        }
+
+        public async Task<int> ExitAsync(CancellationToken ct)
+        {
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            limit.CancelAfter(Patience);
+            await _process.WaitForExitAsync(limit.Token);
+            return _process.ExitCode;
+        }
+
+        public void Kill()
+        {
+            Note("killed");
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
+            _process.Dispose();
+        }
+
+        private async Task PumpAsync()
+        {
+            while (await _process.StandardOutput.ReadLineAsync() is { } line)
+            {
+                Note(line);
+                if (line.StartsWith('{'))
+                {
+                    _events.Writer.TryWrite(JsonNode.Parse(line)!.AsObject());
+                }
+            }
+
+            _events.Writer.TryComplete();
+        }
+
+        private void Note(string line)
+        {
+            lock (_transcript)
+            {
+                _transcript.Add(line);
+            }
+
+            try
+            {
+                _log.WriteLine($"{_name}: {line}");
+            }
+            catch (InvalidOperationException)
+            {
+                // the test already finished
+            }
+        }
+
+        private string Transcript()
+        {
+            lock (_transcript)
+            {
+                return string.Join('\n', _transcript);
+            }
+        }
+    }
+}
