@@ -3,6 +3,20 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Watchtower.Benchmarks;
+using Watchtower.Benchmarks.Tower.Harness;
+
+// Throughput and latency over real servers (not BenchmarkDotNet; see BENCHMARKS.md):
+//   dotnet run -c Release --project bench/Watchtower.Benchmarks -- tower-ingest --redis H:P --rabbitmq amqp://… [--count N]
+//   … -- tower-latency …   … -- tower-stages …
+switch (args.FirstOrDefault())
+{
+    case "tower-ingest":
+        return await IngestBench.RunAsync(new BenchOptions(args.Skip(1)), Console.Out);
+    case "tower-latency":
+        return await LatencyBench.RunAsync(new BenchOptions(args.Skip(1)), Console.Out);
+    case "tower-stages":
+        return StagesBench.Run(new BenchOptions(args.Skip(1)), Console.Out);
+}
 
 // dotnet run -c Release --project bench/Watchtower.Benchmarks -- --filter '*Stellar*' [--cpu-clock]
 // --cpu-clock measures process CPU time instead of wall time (in process: the clock cannot be
@@ -18,3 +32,4 @@ if (args.Contains("--cpu-clock"))
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Watchtower.Benchmarks.Stellar.ChannelTransactions).Assembly).Run(args, config);
+return 0;

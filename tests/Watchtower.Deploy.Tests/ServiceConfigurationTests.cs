@@ -9,6 +9,7 @@ using Watchtower.Service;
 using Watchtower.Stellar;
 using Watchtower.Tower.FeeBumping;
 using Watchtower.Tower.Hosting;
+using Watchtower.Tower.Ingestion;
 using Watchtower.Tower.Responding;
 using Watchtower.Tower.Tailing;
 using Xunit;
@@ -67,6 +68,13 @@ public sealed class ServiceConfigurationTests
             Assert.Equal(YamlTree.ScalarAt(values, "redis.configuration"), tower.Redis);
             Assert.Equal(new Uri(YamlTree.ScalarAt(values, "rabbitmq.uri")!), tower.RabbitMq);
             Assert.Equal(YamlTree.ScalarAt(values, "config.keyPrefix"), tower.KeyPrefix);
+            if (expected.HasFlag(WatchtowerRoles.Ingest))
+            {
+                // The chart's prefix also names the queue wallets send their uploads to.
+                var upload = provider.GetRequiredService<MassTransit.IConsumerDefinition<UploadBundleConsumer>>();
+                Assert.Equal($"{YamlTree.ScalarAt(values, "config.keyPrefix")}-upload-bundle",
+                    upload.GetEndpointName(MassTransit.DefaultEndpointNameFormatter.Instance));
+            }
 
             var ledger = provider.GetRequiredService<IOptions<LedgerClientOptions>>().Value;
             Assert.Equal(LedgerApiKind.Horizon, ledger.Kind);

@@ -226,6 +226,14 @@ public static class RemoteOpening
             await RefuseAsync(env, OpeningErrorCode.LedgerMismatch, string.Join("; ", ledgerProblems), ct).ConfigureAwait(false);
         }
 
+        // Our funding signature stays usable until the deadline: no longer than setup allows.
+        var now = (await env.Ledger.GetLatestLedgerAsync(ct).ConfigureAwait(false)).CloseTime;
+        var latest = now + ChannelOpening.OpeningWindow(parameters.Timeouts) + parameters.Timeouts.MaxClockSkew;
+        if (parameters.OpeningDeadline <= now || parameters.OpeningDeadline > latest)
+        {
+            await RefuseAsync(env, OpeningErrorCode.UnacceptableTerms, $"opening deadline {parameters.OpeningDeadline:O} is not within ({now:O}, {latest:O}]", ct).ConfigureAwait(false);
+        }
+
         for (var i = 0; i < parameters.Count; i++)
         {
             env.Network.SetPeer(i, new PeerContact(parameters.Participants[i].Wallet, i == index ? address : accepted.Addresses[i]));
@@ -323,9 +331,12 @@ public static class RemoteOpening
                 env.Progress?.Report("round 0 signed (every deposit refundable)");
             }
 
-            if (runtime.State.Funding is not null)
+            if (await runtime.FundAsync(ct).ConfigureAwait(false) == FundingStatus.Expired)
             {
-                await runtime.FundAsync(ct).ConfigureAwait(false);
+                // No funding signature of ours can move our deposit any more: record the end.
+                await runtime.AbandonOpeningAsync(ct).ConfigureAwait(false);
+                Refused(env, OpeningErrorCode.FundingExpired, $"deadline {runtime.State.Parameters.OpeningDeadline:O}");
+                throw new OpeningException(OpeningErrorCode.FundingExpired, $"the funding transaction can no longer land (opening deadline {runtime.State.Parameters.OpeningDeadline:O}); the opening is abandoned");
             }
         }
 

@@ -132,7 +132,7 @@ public sealed class DemoRunner
         var identity = KeyPair.Random();
         await tower.RegisterSubscriptionAsync(subscription, identity.AccountId, _wall, _options.ReactionTimeout, ct).ConfigureAwait(false);
         _say.Detail($"subscription {subscription}, wallet identity {identity.AccountId}");
-        var aliceTower = new TowerUploader(tower.Bus, DemoTower.UploadQueue, subscription, tower.ReceiptKey, _say, "Alice");
+        var aliceTower = new TowerUploader(tower.Bus, tower.UploadQueue, subscription, tower.ReceiptKey, _say, "Alice");
         // Bob keeps every round he signed, as any wallet could: that is what he will cheat with.
         var bobSink = new RecordingBundleSink();
         IBundleSink[] sinks = [aliceTower.Sink(tower.SealingKey, identity), bobSink];

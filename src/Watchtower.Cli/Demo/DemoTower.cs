@@ -58,14 +58,10 @@ public sealed class DemoTower : IAsyncDisposable
     /// <summary>How much earlier than maxTime − D the tower force-closes (its configured safety margin).</summary>
     public TimeSpan DeadlineSafetyMargin => _host.Services.GetRequiredService<IOptions<DeadlineOptions>>().Value.SafetyMargin;
 
-    /// <summary>The queue the tower's ingestion consumes uploads from.</summary>
-    public static Uri UploadQueue => QueueOf(new UploadBundleConsumerDefinition());
+    /// <summary>The queue the tower's ingestion consumes uploads from (named after the run's prefix).</summary>
+    public Uri UploadQueue => new("queue:" + TowerQueues.UploadBundle(KeyPrefix));
 
-    private static Uri SubscriptionQueue => QueueOf(new SubscriptionConsumerDefinition());
-
-    /// <summary>The queue named by the tower's own consumer definition, so the demo follows any rename.</summary>
-    private static Uri QueueOf(IConsumerDefinition definition) =>
-        new("queue:" + definition.GetEndpointName(DefaultEndpointNameFormatter.Instance));
+    private Uri SubscriptionQueue => new("queue:" + TowerQueues.Subscriptions(KeyPrefix));
 
     public static async Task<DemoTower> StartAsync(
         StandaloneServer network, uint startAfterLedger, KeyPair feeAccount, DemoOptions options, DemoNarrator narrator, CancellationToken ct)
@@ -164,24 +160,26 @@ public sealed class DemoTower : IAsyncDisposable
         if (_stack is not null)
         {
             await RemoveRedisKeysAsync().ConfigureAwait(false);
-            await RemoveResponderQueueAsync(_stack.RabbitMq).ConfigureAwait(false);
+            await RemoveQueuesAsync(_stack.RabbitMq).ConfigureAwait(false);
         }
 
         _host.Dispose();
     }
 
-    /// <summary>The run's responder queue (and MassTransit's exchange of the same name) would outlive it on a shared broker.</summary>
-    private async Task RemoveResponderQueueAsync(Uri rabbitMq)
+    /// <summary>The run's queues (and MassTransit's exchanges of the same names) would outlive it on a shared broker.</summary>
+    private async Task RemoveQueuesAsync(Uri rabbitMq)
     {
-        var name = MassTransitTriggerPublisher.QueueFor(KeyPrefix);
         var connection = await new RabbitMQ.Client.ConnectionFactory { Uri = rabbitMq }.CreateConnectionAsync().ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             var channel = await connection.CreateChannelAsync().ConfigureAwait(false);
             await using (channel.ConfigureAwait(false))
             {
-                await channel.QueueDeleteAsync(name, ifUnused: false, ifEmpty: false).ConfigureAwait(false);
-                await channel.ExchangeDeleteAsync(name).ConfigureAwait(false);
+                foreach (var name in TowerQueues.All(KeyPrefix))
+                {
+                    await channel.QueueDeleteAsync(name, ifUnused: false, ifEmpty: false).ConfigureAwait(false);
+                    await channel.ExchangeDeleteAsync(name).ConfigureAwait(false);
+                }
             }
         }
     }

@@ -1,9 +1,12 @@
 using MassTransit;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using Watchtower.Contracts;
 using Watchtower.Contracts.Messages;
 using Watchtower.Stellar;
+using Watchtower.Tower.Hosting;
 using Watchtower.Tower.Storage;
+using Watchtower.Tower.Tailing;
 
 namespace Watchtower.Tower.Ingestion;
 
@@ -114,46 +117,82 @@ public sealed class SubscriptionConsumer : IConsumer<RegisterSubscription>, ICon
 }
 
 /// <summary>
-/// Retries only what a retry can fix: Redis being unreachable or slow. Validation failures are
-/// answered, never thrown, and anything else unexpected goes to the error queue after the first
-/// attempt, so a poison message never blocks the queue.
+/// What every ingestion endpoint shares. Messages are sent to the queue by name, never bound to
+/// the message types' exchanges, so a publish cannot reach another deployment's queue on a shared
+/// broker. Retries only what a retry can fix: Redis being unreachable or slow. Validation failures
+/// are answered, never thrown, and anything else unexpected goes to the error queue after the
+/// first attempt, so a poison message never blocks the queue.
 /// </summary>
-internal static class TransientRetry
+internal static class IngestionEndpoint
 {
-    public static void Configure(IReceiveEndpointConfigurator endpoint) =>
+    public static void Configure(IReceiveEndpointConfigurator endpoint)
+    {
+        endpoint.ConfigureConsumeTopology = false;
         endpoint.UseMessageRetry(r =>
         {
             r.Handle<RedisConnectionException>();
             r.Handle<RedisTimeoutException>();
             r.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
         });
+    }
+}
+
+/// <summary>
+/// The tower's RabbitMQ queues, every name derived from <see cref="WatchtowerOptions.KeyPrefix"/>:
+/// one deployment per prefix, so several towers (or test runs) can share a broker without
+/// consuming each other's messages.
+/// </summary>
+public static class TowerQueues
+{
+    public static string UploadBundle(string keyPrefix) => $"{keyPrefix}-upload-bundle";
+
+    public static string ForgetChannel(string keyPrefix) => $"{keyPrefix}-forget-channel";
+
+    public static string Subscriptions(string keyPrefix) => $"{keyPrefix}-subscriptions";
+
+    public static string Respond(string keyPrefix) => MassTransitTriggerPublisher.QueueFor(keyPrefix);
+
+    public static IReadOnlyList<string> All(string keyPrefix) =>
+        [UploadBundle(keyPrefix), ForgetChannel(keyPrefix), Subscriptions(keyPrefix), Respond(keyPrefix)];
 }
 
 public sealed class UploadBundleConsumerDefinition : ConsumerDefinition<UploadBundleConsumer>
 {
-    public UploadBundleConsumerDefinition() => EndpointName = "tower-upload-bundle";
+    public UploadBundleConsumerDefinition(IOptions<WatchtowerOptions> tower)
+    {
+        ArgumentNullException.ThrowIfNull(tower);
+        EndpointName = TowerQueues.UploadBundle(tower.Value.KeyPrefix);
+    }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<UploadBundleConsumer> consumerConfigurator, IRegistrationContext context) =>
-        TransientRetry.Configure(endpointConfigurator);
+        IngestionEndpoint.Configure(endpointConfigurator);
 }
 
 public sealed class ForgetChannelConsumerDefinition : ConsumerDefinition<ForgetChannelConsumer>
 {
-    public ForgetChannelConsumerDefinition() => EndpointName = "tower-forget-channel";
+    public ForgetChannelConsumerDefinition(IOptions<WatchtowerOptions> tower)
+    {
+        ArgumentNullException.ThrowIfNull(tower);
+        EndpointName = TowerQueues.ForgetChannel(tower.Value.KeyPrefix);
+    }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<ForgetChannelConsumer> consumerConfigurator, IRegistrationContext context) =>
-        TransientRetry.Configure(endpointConfigurator);
+        IngestionEndpoint.Configure(endpointConfigurator);
 }
 
 public sealed class SubscriptionConsumerDefinition : ConsumerDefinition<SubscriptionConsumer>
 {
-    public SubscriptionConsumerDefinition() => EndpointName = "tower-subscriptions";
+    public SubscriptionConsumerDefinition(IOptions<WatchtowerOptions> tower)
+    {
+        ArgumentNullException.ThrowIfNull(tower);
+        EndpointName = TowerQueues.Subscriptions(tower.Value.KeyPrefix);
+    }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<SubscriptionConsumer> consumerConfigurator, IRegistrationContext context) =>
-        TransientRetry.Configure(endpointConfigurator);
+        IngestionEndpoint.Configure(endpointConfigurator);
 }
 
 public static class IngestionRegistration

@@ -1,4 +1,3 @@
-using MassTransit;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -6,7 +5,6 @@ using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 using Watchtower.Tower.Hosting;
 using Watchtower.Tower.Ingestion;
-using Watchtower.Tower.Tailing;
 
 namespace Watchtower.Tower.Observability;
 
@@ -29,23 +27,11 @@ public sealed class QueueDepthSampler : BackgroundService
     {
         ArgumentNullException.ThrowIfNull(options);
         _broker = options.Value.RabbitMq ?? throw new InvalidOperationException("Tower:RabbitMq is required to sample queue depths");
-        _queues = QueuesOf(options.Value.KeyPrefix);
+        _queues = TowerQueues.All(options.Value.KeyPrefix);
         _metrics = metrics;
         _time = time;
         _log = log;
     }
-
-    /// <summary>The queues the tower consumes from, named as their consumer definitions name them.</summary>
-    public static IReadOnlyList<string> QueuesOf(string keyPrefix) =>
-    [
-        NameOf(new UploadBundleConsumerDefinition()),
-        NameOf(new ForgetChannelConsumerDefinition()),
-        NameOf(new SubscriptionConsumerDefinition()),
-        MassTransitTriggerPublisher.QueueFor(keyPrefix),
-    ];
-
-    private static string NameOf(IConsumerDefinition definition) =>
-        definition.GetEndpointName(DefaultEndpointNameFormatter.Instance);
 
     /// <summary>Reads every queue's depth once; a queue not declared yet is left unreported.</summary>
     public async Task SampleAsync(CancellationToken ct)

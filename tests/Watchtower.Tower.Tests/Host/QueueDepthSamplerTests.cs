@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Prometheus;
 using RabbitMQ.Client;
 using Watchtower.Tower.Hosting;
+using Watchtower.Tower.Ingestion;
 using Watchtower.Tower.Observability;
 using Watchtower.Tower.Tailing;
 using Watchtower.Tower.Tests.Storage;
@@ -36,7 +37,7 @@ public sealed class QueueDepthSamplerTests
             await sampler.SampleAsync(CancellationToken.None);
 
             Assert.Equal(3, metrics.QueueDepth.WithLabels(queue).Value);
-            Assert.Contains(queue, QueueDepthSampler.QueuesOf(prefix));
+            Assert.Contains(queue, TowerQueues.All(prefix));
         }
         finally
         {

@@ -9,6 +9,7 @@ using Watchtower.Contracts;
 using Watchtower.Contracts.Messages;
 using Watchtower.Contracts.Tests.Support;
 using Watchtower.Stellar;
+using Watchtower.Tower.Hosting;
 using Watchtower.Tower.Ingestion;
 using Watchtower.Tower.Observability;
 using Watchtower.Tower.Storage;
@@ -21,6 +22,9 @@ namespace Watchtower.Tower.Tests.Ingestion;
 public abstract class IngestionHost : IAsyncLifetime
 {
     private ServiceProvider? _services;
+
+    /// <summary>Key and queue prefix of this host: its queues are its own, even on a shared broker.</summary>
+    public string Prefix { get; } = TestServers.UniquePrefix();
 
     public KeyPair ReceiptKey { get; } = KeyPair.Random();
     public TowerSealingKey SealingKey { get; } = TowerSealingKey.Generate();
@@ -46,10 +50,11 @@ public abstract class IngestionHost : IAsyncLifetime
         services.AddSingleton(Metrics);
         services.AddSingleton<TimeProvider>(Time);
         services.AddSingleton<BundleIngestor>();
+        services.AddOptions<WatchtowerOptions>().Configure(o => o.KeyPrefix = Prefix);
         services.AddMassTransit(x =>
         {
             x.AddTowerIngestionConsumers();
-            x.AddRequestClient<UploadBundle>(RequestTimeout.After(s: 30));
+            x.AddRequestClient<UploadBundle>(new Uri($"queue:{TowerQueues.UploadBundle(Prefix)}"), RequestTimeout.After(s: 30));
             ConfigureTransport(x);
         });
         _services = services.BuildServiceProvider();
@@ -69,6 +74,10 @@ public abstract class IngestionHost : IAsyncLifetime
 
     protected virtual Task DisposeStoreAsync() => Task.CompletedTask;
 
+    /// <summary>Sends a one-way command to one of this host's queues, as wallets and operators do.</summary>
+    public async Task SendAsync<T>(Func<string, string> queue, T message) where T : class =>
+        await (await Bus.GetSendEndpoint(new Uri($"queue:{queue(Prefix)}"))).Send(message);
+
     /// <summary>Sends an upload and waits for the receipt or the refusal.</summary>
     public async Task<(BundleAccepted? Accepted, BundleRejected? Rejected)> UploadAsync(Guid subscriptionId, byte[] sealedBundle)
     {
@@ -87,7 +96,7 @@ public sealed class RabbitMqRedisHost : IngestionHost
     protected override IChannelStore CreateStore()
     {
         _redis = TestServers.ConnectRedis();
-        return new RedisChannelStore(_redis, TestServers.UniquePrefix());
+        return new RedisChannelStore(_redis, Prefix);
     }
 
     protected override void ConfigureTransport(IBusRegistrationConfigurator bus) =>
@@ -294,7 +303,7 @@ public abstract class IngestionContractTests<THost> : IClassFixture<THost> where
         var (channel, subscription) = await SubscribedAsync();
         await Host.UploadAsync(subscription.Id, Sealed(channel, 1));
 
-        await Host.Bus.Publish(ForgetChannelSignature.Create(subscription.Id, channel.ChannelId(), 1, channel.WalletIdentity));
+        await Host.SendAsync(TowerQueues.ForgetChannel, ForgetChannelSignature.Create(subscription.Id, channel.ChannelId(), 1, channel.WalletIdentity));
 
         Assert.True(await Eventually(async () => await Host.Store.GetAsync(channel.ChannelId(), CancellationToken.None) is null));
         Assert.Empty(await Host.Store.ChannelsWatchingAsync(channel.Escrow.AccountId, CancellationToken.None));
@@ -307,7 +316,7 @@ public abstract class IngestionContractTests<THost> : IClassFixture<THost> where
         await Host.UploadAsync(subscription.Id, Sealed(channel, 1));
         var counted = Rejected(RejectionReason.BadSignature);
 
-        await Host.Bus.Publish(ForgetChannelSignature.Create(subscription.Id, channel.ChannelId(), 1, KeyPair.Random()));
+        await Host.SendAsync(TowerQueues.ForgetChannel, ForgetChannelSignature.Create(subscription.Id, channel.ChannelId(), 1, KeyPair.Random()));
 
         Assert.True(await Eventually(() => Task.FromResult(Rejected(RejectionReason.BadSignature) == counted + 1)));
         Assert.NotNull(await Host.Store.GetAsync(channel.ChannelId(), CancellationToken.None));
@@ -318,7 +327,7 @@ public abstract class IngestionContractTests<THost> : IClassFixture<THost> where
     {
         var channel = new TestChannel();
         var id = Guid.NewGuid();
-        await Host.Bus.Publish(new RegisterSubscription(id, channel.WalletIdentity.AccountId.ToString(), 5, 100_000, Host.Time.GetUtcNow().AddDays(1)));
+        await Host.SendAsync(TowerQueues.Subscriptions, new RegisterSubscription(id, channel.WalletIdentity.AccountId.ToString(), 5, 100_000, Host.Time.GetUtcNow().AddDays(1)));
         Assert.True(await Eventually(async () => await Host.Store.GetSubscriptionAsync(id, CancellationToken.None) is not null));
 
         Assert.NotNull((await Host.UploadAsync(id, Sealed(channel, 1))).Accepted);
@@ -339,16 +348,6 @@ public abstract class IngestionContractTests<THost> : IClassFixture<THost> where
     }
 }
 
-/// <summary>
-/// Tests whose consumers listen on the broker's fixed tower queues run alone: another test class's
-/// tower host on the same broker would otherwise compete for their messages (against its own store).
-/// </summary>
-[CollectionDefinition(nameof(SharedBrokerCollection), DisableParallelization = true)]
-public sealed class SharedBrokerCollection
-{
-}
-
-[Collection(nameof(SharedBrokerCollection))]
 public sealed class RabbitMqRedisIngestionTests : IngestionContractTests<RabbitMqRedisHost>
 {
     public RabbitMqRedisIngestionTests(RabbitMqRedisHost host) : base(host)
@@ -362,25 +361,25 @@ public sealed class RabbitMqRedisIngestionTests : IngestionContractTests<RabbitM
         var factory = new ConnectionFactory { Uri = TestServers.RabbitMq };
         await using var connection = await factory.CreateConnectionAsync();
         await using var amqp = await connection.CreateChannelAsync();
-        var errorsBefore = await ErrorCountAsync(connection);
+        var errorsBefore = await ErrorCountAsync(connection, Host.Prefix);
 
-        await amqp.BasicPublishAsync("", "tower-upload-bundle", mandatory: true,
+        await amqp.BasicPublishAsync("", TowerQueues.UploadBundle(Host.Prefix), mandatory: true,
             new BasicProperties { ContentType = "application/vnd.masstransit+json", Persistent = true },
             Encoding.UTF8.GetBytes("{ this is not a message"));
         var (accepted, _) = await Host.UploadAsync(subscription.Id, channel.Seal(channel.Bundle(1), Host.SealingKey.PublicKey).ToArray());
 
         Assert.NotNull(accepted);
-        Assert.True(await Eventually(async () => await ErrorCountAsync(connection) == errorsBefore + 1));
+        Assert.True(await Eventually(async () => await ErrorCountAsync(connection, Host.Prefix) == errorsBefore + 1));
     }
 
     // The error queue appears with the first fault; a passive declare of a missing queue closes
     // the channel, hence a channel per look.
-    private static async Task<uint> ErrorCountAsync(IConnection connection)
+    private static async Task<uint> ErrorCountAsync(IConnection connection, string prefix)
     {
         await using var look = await connection.CreateChannelAsync();
         try
         {
-            return (await look.QueueDeclarePassiveAsync("tower-upload-bundle_error")).MessageCount;
+            return (await look.QueueDeclarePassiveAsync(TowerQueues.UploadBundle(prefix) + "_error")).MessageCount;
         }
         catch (RabbitMQ.Client.Exceptions.OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
         {
