@@ -123,6 +123,36 @@ public class EscrowMergeLedgerTests
         Assert.NotNull(await f.Ledger.LoadAccountAsync(p.Escrow, Ct));
     }
 
+    [Fact]
+    public async Task AccountCreationInOurSnapshot_IsRefused_BecauseAnyoneCanCreateTheAccountFirst()
+    {
+        await using var f = await Fixture.OpenAsync();
+        var stranger = KeyPair.Random().AccountId;
+        // Bob pays for a creation out of his own share and puts it next to Alice's payouts.
+        var fair = f.Payouts(alice: (100, 50), bob: 99);
+        var trap = new RoundOutcome(fair.Effects.SetItem(0, fair.Effects[0].Add(new CreateAccountOperation(stranger, Stroops.FromLumens(1)))));
+
+        Assert.Null(await f.Group[1]!.ProposeAsync(trap, Ct));
+        await f.Group.PumpAsync(Ct);
+        Assert.Equal(ProtocolErrorCode.PayoutAtRisk, f.Group[0]!.Errors[^1].Code);
+        Assert.Equal(0, f.Group[0]!.State.Latest!.Round);
+
+        // Had Alice signed: Bob creates the account first, and Alice's whole snapshot fails.
+        var p = f.Parameters;
+        var now = await f.NowAsync();
+        var bobWallet = (await f.Ledger.LoadAccountAsync(f.Keys[1].Wallet.AccountId, Ct))!;
+        var frontRun = new TransactionBuilder(bobWallet.Id, bobWallet.Sequence).AddOperation(new CreateAccountOperation(stranger, Stroops.FromLumens(1))).Build();
+        Assert.True((await f.Ledger.SubmitAsync(f.SignedBy(frontRun, [f.Keys[1].Wallet]), Ct)).Success);
+        Assert.True((await f.Ledger.SubmitAsync(f.SignedBy(ChannelTransactions.Ratchet(p, 1, 0, now), [f.Keys[0].Version, .. f.Keys.Select(k => k.Ratchet)]), Ct)).Success);
+        await f.AdvanceToAsync(ChannelTransactions.SnapshotMinTime(p, now, false));
+        var aliceSnapshot = await f.Ledger.SubmitAsync(f.SignedBy(ChannelTransactions.Snapshot(p, 1, 0, now, false, trap.Effects[0]), [.. f.Keys.Select(k => k.Ratchet)]), Ct);
+
+        Assert.False(aliceSnapshot.Success);
+        Assert.Contains("op_already_exists", aliceSnapshot.ResultCodesText, StringComparison.Ordinal);
+        Assert.Equal(WalletStart.Value - NativeDeposit, await f.NativeBalanceAsync(0));
+        Assert.Equal(UsdStart - UsdDeposit, f.UsdBalance(0));
+    }
+
     private sealed class Fixture : IAsyncDisposable
     {
         private readonly HttpClient _http;
