@@ -20,7 +20,7 @@ public class ChannelRoundBenchmarks
 {
     private static readonly DateTimeOffset Now = BenchChannel.Now;
 
-    private readonly ParticipantRuntime[] _runtimes = new ParticipantRuntime[2];
+    private ParticipantRuntime[] _runtimes = [];
     private KeyPair _signer = null!;
     private byte[][] _hashes = [];
     private byte[][] _signatures = [];
@@ -29,13 +29,8 @@ public class ChannelRoundBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var (keys, parameters) = BenchChannel.Create();
-        var network = new InProcessNetwork(2);
-        for (var i = 0; i < 2; i++)
-        {
-            var state = BenchChannel.Funded(parameters, i);
-            _runtimes[i] = ParticipantRuntime.CreateAsync(keys[i], state, network.Connect(i), new NoLedger(), new InMemoryChannelStore(), new DiscardingSink(), CancellationToken.None).GetAwaiter().GetResult();
-        }
+        (var runtimes, var parameters) = BenchChannel.Runtimes([new DiscardingSink(), new DiscardingSink()]);
+        _runtimes = runtimes;
 
         Run(RoundOutcome.Refunds(parameters), 0);
 

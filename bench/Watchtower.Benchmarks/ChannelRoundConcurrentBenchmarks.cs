@@ -18,7 +18,7 @@ public class ChannelRoundConcurrentBenchmarks
     private const int RoundsPerInvoke = 500;
     private static readonly DateTimeOffset Now = BenchChannel.Now;
 
-    private readonly ParticipantRuntime[] _runtimes = new ParticipantRuntime[2];
+    private ParticipantRuntime[] _runtimes = [];
     private readonly CompletionSink[] _sinks = [new(), new()];
     private CancellationTokenSource _stop = new();
     private Task[] _loops = [];
@@ -27,14 +27,8 @@ public class ChannelRoundConcurrentBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var (keys, parameters) = BenchChannel.Create();
-        var network = new InProcessNetwork(2);
-        for (var i = 0; i < 2; i++)
-        {
-            var state = BenchChannel.Funded(parameters, i);
-            _runtimes[i] = ParticipantRuntime.CreateAsync(keys[i], state, network.Connect(i), new NoLedger(), new InMemoryChannelStore(), _sinks[i], CancellationToken.None).GetAwaiter().GetResult();
-        }
-
+        (var runtimes, var parameters) = BenchChannel.Runtimes(_sinks);
+        _runtimes = runtimes;
         _loops = [.. _runtimes.Select(r => Task.Run(() => ServeAsync(r, _stop.Token)))];
         Run(RoundOutcome.Refunds(parameters), 0);
     }

@@ -100,13 +100,17 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
         await alice.SendAsync("pay 100", cts.Token);
         await ExpectRoundAsync(1, [400, 400], cts.Token, alice, bob);
 
+        // Bob dies; Alice's next payment cannot reach him and waits.
         bob.Kill();
+        await alice.SendAsync("pay 50", cts.Token);
+        await alice.ExpectAsync("proposed", cts.Token);
+        await alice.ExpectAsync("unreachable", cts.Token);
+
+        // Back with `run`: Bob asks for what he missed and the payment completes.
         var resumed = Start("channel", "run", "--state", State("bob"), "--poll", "200ms", "--json");
         var ready = await resumed.ExpectAsync("ready", cts.Token);
         Assert.Equal(1L, (long)ready["round"]!);
         Assert.Equal("Open", (string)ready["phase"]!);
-
-        await alice.SendAsync("pay 50", cts.Token);
         await ExpectRoundAsync(2, [350, 450], cts.Token, alice, resumed);
         await resumed.SendAsync("pay 10", cts.Token);
         await ExpectRoundAsync(3, [360, 440], cts.Token, alice, resumed);
@@ -114,10 +118,14 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
         await resumed.SendAsync("status", cts.Token);
         var status = await resumed.ExpectAsync("status", cts.Token);
         Assert.Null(status["pending"]);
-        await alice.SendAsync("quit", cts.Token);
         await resumed.SendAsync("quit", cts.Token);
-        Assert.Equal(0, await alice.ExitAsync(cts.Token));
         Assert.Equal(0, await resumed.ExitAsync(cts.Token));
+
+        // A service manager stops Alice with SIGTERM: a clean exit, state kept.
+        alice.Terminate();
+        await alice.ExpectAsync("stopped", cts.Token);
+        Assert.Equal(0, await alice.ExitAsync(cts.Token));
+        Assert.True(File.Exists(Path.Combine(State("alice"), "channel.state")));
     }
 
     private string Horizon => _server.HorizonUri.ToString();
@@ -239,6 +247,13 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
             Note("killed");
             _process.Kill(entireProcessTree: true);
             _process.WaitForExit();
+        }
+
+        public void Terminate()
+        {
+            Note("SIGTERM");
+            using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]);
+            kill.WaitForExit();
         }
 
         public void Dispose()

@@ -7,7 +7,6 @@ using Watchtower.Deploy.Tests.Chart;
 using Watchtower.Ledger;
 using Watchtower.Service;
 using Watchtower.Stellar;
-using Watchtower.Tower.FeeBumping;
 using Watchtower.Tower.Hosting;
 using Watchtower.Tower.Ingestion;
 using Watchtower.Tower.Responding;

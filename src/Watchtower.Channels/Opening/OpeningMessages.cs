@@ -40,6 +40,8 @@ public enum OpeningErrorCode
     SetupFailed = 7,
     /// <summary>The other side refused (its reason follows).</summary>
     Refused = 8,
+    /// <summary>The opening deadline passed before the funding transaction landed: the opening is abandoned.</summary>
+    FundingExpired = 9,
 }
 
 /// <summary>A refusal during opening, typed.</summary>

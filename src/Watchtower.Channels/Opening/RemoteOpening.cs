@@ -210,7 +210,8 @@ public static class RemoteOpening
                 break;
             }
 
-            await RefuseAsync(env, OpeningErrorCode.MalformedMessage, $"expected the parameters, got {message?.GetType().Name ?? "an undecodable frame"}", ct).ConfigureAwait(false);
+            // E.g. a restarted initiator's resend request: nothing to act on before the parameters.
+            Refused(env, OpeningErrorCode.MalformedMessage, $"expected the parameters, got {message?.GetType().Name ?? "a frame that is not an opening message"}");
         }
 
         var parameters = accepted.Parameters;
@@ -226,13 +227,23 @@ public static class RemoteOpening
             await RefuseAsync(env, OpeningErrorCode.LedgerMismatch, string.Join("; ", ledgerProblems), ct).ConfigureAwait(false);
         }
 
+        // Our funding signature stays usable until the deadline: no longer than setup allows.
+        var now = (await env.Ledger.GetLatestLedgerAsync(ct).ConfigureAwait(false)).CloseTime;
+        var latest = now + ChannelOpening.OpeningWindow(parameters.Timeouts) + parameters.Timeouts.MaxClockSkew;
+        if (parameters.OpeningDeadline <= now || parameters.OpeningDeadline > latest)
+        {
+            await RefuseAsync(env, OpeningErrorCode.UnacceptableTerms, $"opening deadline {parameters.OpeningDeadline:O} is not within ({now:O}, {latest:O}]", ct).ConfigureAwait(false);
+        }
+
+        // We reach the initiator where we already did (its advertised address may only work from elsewhere).
+        string AddressOf(int i) => i == index ? address : i == 0 && host.Address is { } connected ? connected : accepted.Addresses[i];
         for (var i = 0; i < parameters.Count; i++)
         {
-            env.Network.SetPeer(i, new PeerContact(parameters.Participants[i].Wallet, i == index ? address : accepted.Addresses[i]));
+            env.Network.SetPeer(i, new PeerContact(parameters.Participants[i].Wallet, AddressOf(i)));
         }
 
         var runtime = await ParticipantRuntime.CreateAsync(me.Keys, ChannelState.Create(parameters, index), env.Network, env.Ledger, env.Store, env.Bundles, ct).ConfigureAwait(false);
-        var opened = new OpenedChannel(runtime, [.. parameters.Participants.Select((q, i) => new PeerContact(q.Wallet, i == index ? address : accepted.Addresses[i]))]);
+        var opened = new OpenedChannel(runtime, [.. parameters.Participants.Select((q, i) => new PeerContact(q.Wallet, AddressOf(i)))]);
         if (env.Established is { } established)
         {
             await established(opened, ct).ConfigureAwait(false);
@@ -323,9 +334,12 @@ public static class RemoteOpening
                 env.Progress?.Report("round 0 signed (every deposit refundable)");
             }
 
-            if (runtime.State.Funding is not null)
+            if (await runtime.FundAsync(ct).ConfigureAwait(false) == FundingStatus.Expired)
             {
-                await runtime.FundAsync(ct).ConfigureAwait(false);
+                // No funding signature of ours can move our deposit any more: record the end.
+                await runtime.AbandonOpeningAsync(ct).ConfigureAwait(false);
+                Refused(env, OpeningErrorCode.FundingExpired, $"deadline {runtime.State.Parameters.OpeningDeadline:O}");
+                throw new OpeningException(OpeningErrorCode.FundingExpired, $"the funding transaction can no longer land (opening deadline {runtime.State.Parameters.OpeningDeadline:O}); the opening is abandoned");
             }
         }
 

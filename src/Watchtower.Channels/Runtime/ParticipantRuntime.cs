@@ -25,6 +25,12 @@ public sealed class ParticipantRuntime
     private static readonly Counter<long> RejectedCounter = Meter.CreateCounter<long>("watchtower_channel_rejected_messages_total", description: "Inbound peer messages refused, by error code");
     private static readonly Counter<long> RoundsCounter = Meter.CreateCounter<long>("watchtower_channel_rounds_completed_total", description: "Rounds that became final for a participant");
 
+    private static readonly Counter<long> FeeBumpsCounter = Meter.CreateCounter<long>("watchtower_channel_fee_bumps_total", description: "Pre-signed channel transactions submitted inside a fee bump paid by the wallet");
+    private static readonly Counter<long> FeeBumpStroopsCounter = Meter.CreateCounter<long>("watchtower_channel_fee_bump_stroops_total", unit: "stroops", description: "Fees offered in those fee bumps");
+
+    // Doubling from the base fee reaches any sensible cap well within this; it bounds a pathological ledger.
+    private const int MaxSubmitAttempts = 16;
+
     private readonly ParticipantKeys _keys;
     private readonly IPeerTransport _transport;
     private readonly ILedgerClient _ledger;
@@ -46,6 +52,14 @@ public sealed class ParticipantRuntime
     }
 
     public ChannelState State { get; private set; }
+
+    /// <summary>
+    /// How our pre-signed transactions (fixed fee: <see cref="ChannelParameters.FeePerOperation"/>)
+    /// are fee-bumped when the network asks more: the wallet key pays, never above
+    /// <see cref="FeeOptions.MaxFeePerOperation"/> per operation. Configuration, not state: set it
+    /// again after a restore.
+    /// </summary>
+    public FeeOptions Fees { get; set; } = new();
 
     public int Me => State.Me;
 
@@ -176,7 +190,7 @@ public sealed class ParticipantRuntime
             {
                 // Whatever the answer (landed, tx_bad_seq because a peer's copy landed first, too
                 // late), the ledger read below is what counts.
-                await _ledger.SubmitAsync(State.Funding!, ct).ConfigureAwait(false);
+                await SubmitPreSignedAsync(State.Funding!, ct).ConfigureAwait(false);
                 status = await ObserveFundingAsync(ct).ConfigureAwait(false);
             }
 
@@ -218,7 +232,7 @@ public sealed class ParticipantRuntime
     public async Task<SubmitOutcome> ForceCloseAsync(CancellationToken ct)
     {
         var latest = State.Latest ?? throw new InvalidOperationException("no completed round");
-        return await _ledger.SubmitAsync(latest.Ratchet, ct).ConfigureAwait(false);
+        return await SubmitPreSignedAsync(latest.Ratchet, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -253,10 +267,10 @@ public sealed class ParticipantRuntime
                         break;
                     }
 
-                    submissions.Add(await _ledger.SubmitAsync(latest.Ratchet, ct).ConfigureAwait(false));
+                    submissions.Add(await SubmitPreSignedAsync(latest.Ratchet, ct).ConfigureAwait(false));
                     break;
                 case MonitorAction.SubmitRatchet:
-                    submissions.Add(await _ledger.SubmitAsync(latest.Ratchet, ct).ConfigureAwait(false));
+                    submissions.Add(await SubmitPreSignedAsync(latest.Ratchet, ct).ConfigureAwait(false));
                     break;
                 case MonitorAction.SubmitLatestSnapshots:
                     await SubmitSnapshotsAsync(latest.Snapshots, decision.FirstSnapshot, submissions, ct).ConfigureAwait(false);
@@ -285,7 +299,7 @@ public sealed class ParticipantRuntime
     {
         for (var i = first; i < snapshots.Length; i++)
         {
-            var outcome = await _ledger.SubmitAsync(snapshots[i], ct).ConfigureAwait(false);
+            var outcome = await SubmitPreSignedAsync(snapshots[i], ct).ConfigureAwait(false);
             submissions.Add(outcome);
             if (!outcome.Success)
             {
@@ -294,6 +308,64 @@ public sealed class ParticipantRuntime
             }
         }
     }
+
+    /// <summary>
+    /// Submit one of the channel's pre-signed transactions so that it gets into a ledger despite
+    /// surge pricing: bid what fee stats say the network takes (the shared <see cref="FeePolicy"/>),
+    /// wrapped in a fee bump from our wallet when that is above the transaction's own fee; when the
+    /// answer says the bid was not enough (txINSUFFICIENT_FEE, a replace-by-fee bid below 10×, or
+    /// not in a ledger before the client gave up) raise it, up to the cap. Returns the last answer.
+    /// </summary>
+    private async Task<SubmitOutcome> SubmitPreSignedAsync(TransactionEnvelope envelope, CancellationToken ct)
+    {
+        var bid = FeePolicy.RequiredPerOperation(await _ledger.GetFeeStatsAsync(ct).ConfigureAwait(false), Fees);
+        SubmitOutcome outcome;
+        var attempt = 0;
+        while (true)
+        {
+            var (toSend, plan) = FeePolicy.Bump(envelope, bid, Fees.MaxFeePerOperation, _keys.Wallet, State.Parameters.Network);
+            if (plan is not null)
+            {
+                FeeBumpsCounter.Add(1);
+                FeeBumpStroopsCounter.Add(plan.TotalFee);
+            }
+
+            outcome = await _ledger.SubmitAsync(toSend, ct).ConfigureAwait(false);
+            if (plan is not null && IsFeeSourceShort(outcome))
+            {
+                // Our wallet cannot pay the bump: the transaction's own fee is all there is.
+                return await _ledger.SubmitAsync(envelope, ct).ConfigureAwait(false);
+            }
+
+            if (outcome.Success || !WasOutbid(outcome) || ++attempt == MaxSubmitAttempts || FeePolicy.Escalate(bid, Fees.MaxFeePerOperation) is not { } next)
+            {
+                return outcome;
+            }
+
+            // A txINSUFFICIENT_FEE answer names the fee it needs (e.g. 10× to replace our queued bid): go there at once.
+            bid = Math.Min(Fees.MaxFeePerOperation, Math.Max(next, NeededPerOperation(outcome, toSend)));
+        }
+    }
+
+    /// <summary>Refused for its fee, or never seen in a ledger (the ledger client's timeout): a higher bid may help.</summary>
+    private static bool WasOutbid(SubmitOutcome outcome) =>
+        FeePolicy.IsInsufficientFee(outcome) || (outcome.Result is null && outcome.Ledger is null);
+
+    private static long NeededPerOperation(SubmitOutcome outcome, TransactionEnvelope sent)
+    {
+        if (!FeePolicy.IsInsufficientFee(outcome) || outcome.Result is not { FeeCharged: > 0 } result)
+        {
+            return 0;
+        }
+
+        var ops = sent is FeeBumpEnvelope bump ? bump.FeeBump.InnerTransaction.Operations.Length + 1
+            : sent is TransactionV1Envelope v1 ? v1.Transaction.Operations.Length
+            : 1;
+        return (result.FeeCharged + ops - 1) / ops;
+    }
+
+    private static bool IsFeeSourceShort(SubmitOutcome outcome) =>
+        outcome.Result?.Code == TransactionResultCode.TxInsufficientBalance;
 
     private async Task<FundingStatus> ObserveFundingAsync(CancellationToken ct)
     {
@@ -378,7 +450,7 @@ public sealed class ParticipantRuntime
                     await _bundles.PublishAsync(ChannelBundle.From(State.Parameters, State.Me, c.Round), ct).ConfigureAwait(false);
                     if (c.Round.Closing)
                     {
-                        await _ledger.SubmitAsync(c.Round.Ratchet, ct).ConfigureAwait(false);
+                        await SubmitPreSignedAsync(c.Round.Ratchet, ct).ConfigureAwait(false);
                     }
 
                     break;

@@ -52,10 +52,14 @@ internal sealed class ChannelServer
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         EmitStatus("ready");
-        if (_phase == ChannelPhase.Closed)
+        switch (_phase)
         {
-            _out.Emit("closed", "the channel is closed");
-            return 0;
+            case ChannelPhase.Closed:
+                _out.Emit("closed", "the channel is closed");
+                return 0;
+            case ChannelPhase.Abandoned:
+                _out.Emit("abandoned", "the opening was abandoned: the funding never landed");
+                return 1;
         }
 
         var loops = new[] { ReceiveLoopAsync(stop.Token), MonitorLoopAsync(stop.Token) };
@@ -144,9 +148,10 @@ internal sealed class ChannelServer
         var state = _runtime.State;
         if (state.Phase == ChannelPhase.Opening)
         {
-            if (state.Funding is not null)
+            if (await _runtime.FundAsync(ct).ConfigureAwait(false) == FundingStatus.Expired &&
+                await _runtime.AbandonOpeningAsync(ct).ConfigureAwait(false) is { } error)
             {
-                await _runtime.FundAsync(ct).ConfigureAwait(false);
+                _out.Emit("error", $"the funding can no longer land, but the opening cannot be abandoned: {error}", ("code", error.Code.ToString()), ("message", error.Message));
             }
 
             return;
@@ -344,6 +349,10 @@ internal sealed class ChannelServer
                     case ChannelPhase.Closed:
                         _out.Emit("closed", "the channel is closed: the ledger paid everyone out", ("channel", state.Channel.ToString()));
                         _done.TrySetResult(0);
+                        break;
+                    case ChannelPhase.Abandoned:
+                        _out.Emit("abandoned", $"the opening deadline {state.Parameters.OpeningDeadline:O} passed without funding: the opening is abandoned, deposits never left the wallets", ("channel", state.Channel.ToString()));
+                        _done.TrySetResult(1);
                         break;
                 }
             }

@@ -7,7 +7,6 @@ using StackExchange.Redis;
 using Watchtower.Contracts;
 using Watchtower.Ledger;
 using Watchtower.Stellar;
-using Watchtower.Tower.FeeBumping;
 using Watchtower.Tower.Ingestion;
 using Watchtower.Tower.Observability;
 using Watchtower.Tower.Responding;

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Watchtower.Ledger;
 using Watchtower.Stellar;
-using Watchtower.Tower.FeeBumping;
 using Watchtower.Tower.Observability;
 
 namespace Watchtower.Tower.Responding;
@@ -99,19 +98,17 @@ public sealed class TransactionSubmitter(
 
     private TransactionEnvelope WithFee(TransactionEnvelope envelope, long bidPerOperation, Network network)
     {
-        if (feeAccount.Keys is not { } payer || envelope is not TransactionV1Envelope v1)
+        if (feeAccount.Keys is not { } payer)
         {
             return envelope;
         }
-        var plan = FeePolicy.Plan(v1.Transaction, bidPerOperation, _fees.MaxFeePerOperation);
-        if (plan is null)
+        var (bumped, plan) = FeePolicy.Bump(envelope, bidPerOperation, _fees.MaxFeePerOperation, payer, network);
+        if (plan is not null)
         {
-            return envelope;
+            metrics.FeeBumps.Inc();
+            metrics.FeeBumpStroops.Inc(plan.TotalFee);
         }
-        metrics.FeeBumps.Inc();
-        metrics.FeeBumpStroops.Inc(plan.TotalFee);
-        var bump = FeeBumpTransaction.Wrap(envelope, payer.AccountId, plan.TotalFee);
-        return new FeeBumpEnvelope(bump, []).Sign(network, payer);
+        return bumped;
     }
 
     /// <summary>What a ledger answer means for the responder (a fee bump's inner result counts as the transaction's own).</summary>
@@ -145,9 +142,7 @@ public sealed class TransactionSubmitter(
         return SubmitResult.Rejected;
     }
 
-    private static bool IsInsufficientFee(SubmitOutcome outcome) =>
-        outcome.Result?.Code == TransactionResultCode.TxInsufficientFee
-        || (outcome.ResultCodesText ?? "").Contains("tx_insufficient_fee", StringComparison.Ordinal);
+    private static bool IsInsufficientFee(SubmitOutcome outcome) => FeePolicy.IsInsufficientFee(outcome);
 
     private static string Label(SubmitOutcome outcome) => outcome.Result is { } r
         ? ResultCodeText.Of(r.Inner is { } inner && r.Code == TransactionResultCode.TxFeeBumpInnerFailed ? inner.Result.Code : r.Code)

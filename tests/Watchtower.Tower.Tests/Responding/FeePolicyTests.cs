@@ -1,6 +1,5 @@
 using Watchtower.Ledger;
 using Watchtower.Stellar;
-using Watchtower.Tower.FeeBumping;
 using Xunit;
 
 namespace Watchtower.Tower.Tests.Responding;

@@ -6,7 +6,7 @@ using Watchtower.Contracts;
 using Watchtower.Contracts.Messages;
 using Watchtower.Contracts.Tests.Support;
 using Watchtower.Stellar;
-using Watchtower.Tower.FeeBumping;
+using Watchtower.Ledger;
 using Watchtower.Tower.Ingestion;
 using Watchtower.Tower.Observability;
 using Watchtower.Tower.Responding;

@@ -1,12 +1,14 @@
-using Watchtower.Ledger;
 using Watchtower.Stellar;
 
-namespace Watchtower.Tower.FeeBumping;
+namespace Watchtower.Ledger;
 
-/// <summary>Fee settings (configuration section "Tower:Fees").</summary>
+/// <summary>
+/// Fee settings of whoever fee-bumps pre-signed transactions: the tower (configuration section
+/// "Tower:Fees") and a wallet's channel runtime.
+/// </summary>
 public sealed class FeeOptions
 {
-    /// <summary>Highest fee per operation (stroops) the tower pays in a fee bump.</summary>
+    /// <summary>Highest fee per operation (stroops) paid in a fee bump: the cap.</summary>
     public long MaxFeePerOperation { get; set; } = 100_000;
 
     /// <summary>Ledger capacity usage from which the network is considered in surge pricing (then the p90 fee is offered).</summary>
@@ -16,7 +18,11 @@ public sealed class FeeOptions
 /// <summary>A fee bump to apply: the fee per operation offered and the total (inner operations + 1).</summary>
 public sealed record FeeBumpPlan(long FeePerOperation, long TotalFee);
 
-/// <summary>Pure fee decisions: whether a pre-signed transaction needs a fee bump and at what price.</summary>
+/// <summary>
+/// Pure fee decisions shared by the tower and the wallet runtime: whether a pre-signed transaction
+/// needs a fee bump and at what price. Pre-signed channel transactions carry a fixed fee; a fee
+/// bump (CAP-15) raises it without touching their signatures.
+/// </summary>
 public static class FeePolicy
 {
     /// <summary>The fee per operation likely to get a transaction into the next ledgers.</summary>
@@ -53,4 +59,30 @@ public static class FeePolicy
     /// <summary>The next bid after a txINSUFFICIENT_FEE answer: double, capped; null at the ceiling already.</summary>
     public static long? Escalate(long currentPerOperation, long maxPerOperation) =>
         currentPerOperation >= maxPerOperation ? null : Math.Min(maxPerOperation, Math.Max(currentPerOperation * 2, 200));
+
+    /// <summary>
+    /// What to submit for a bid: the envelope itself when it bids enough (or is not a plain
+    /// transaction), else a fee bump of it paid and signed by <paramref name="payer"/>, never
+    /// above <paramref name="maxPerOperation"/>.
+    /// </summary>
+    public static (TransactionEnvelope Envelope, FeeBumpPlan? Plan) Bump(TransactionEnvelope envelope, long bidPerOperation, long maxPerOperation, KeyPair payer, Network network)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        ArgumentNullException.ThrowIfNull(payer);
+        if (envelope is not TransactionV1Envelope v1 || Plan(v1.Transaction, bidPerOperation, maxPerOperation) is not { } plan)
+        {
+            return (envelope, null);
+        }
+
+        var bump = FeeBumpTransaction.Wrap(envelope, payer.AccountId, plan.TotalFee);
+        return (new FeeBumpEnvelope(bump, []).Sign(network, payer), plan);
+    }
+
+    /// <summary>The ledger refused the transaction for its fee (txINSUFFICIENT_FEE, also a replace-by-fee bid too low).</summary>
+    public static bool IsInsufficientFee(SubmitOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        return outcome.Result?.Code == TransactionResultCode.TxInsufficientFee
+            || (outcome.ResultCodesText ?? "").Contains("tx_insufficient_fee", StringComparison.Ordinal);
+    }
 }
