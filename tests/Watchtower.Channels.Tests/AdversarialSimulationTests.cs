@@ -25,6 +25,9 @@ public class AdversarialSimulationTests(ITestOutputHelper output)
     private static readonly CancellationToken Ct = CancellationToken.None;
     private static readonly Stroops WalletStart = Stroops.FromLumens(1000);
     private static readonly long CreditStart = 500 * Stroops.PerLumen;
+
+    /// <summary>What the others deposit of SIM: a participant is only paid in assets it deposited (its declared trust line).</summary>
+    private static readonly long CreditToken = 1 * Stroops.PerLumen;
     private static readonly Stroops CreatedBalance = Stroops.FromLumens(2);
 
     private enum Ending
@@ -155,12 +158,12 @@ public class AdversarialSimulationTests(ITestOutputHelper output)
                 new CreateAccountOperation(funder.AccountId, Stroops.FromLumens(100)),
                 .. _keys.Select(k => (Operation)new CreateAccountOperation(k.Wallet.AccountId, WalletStart)),
                 .. _keys.Select(k => (Operation)new ChangeTrustOperation(sim, long.MaxValue) { SourceAccount = k.Wallet.AccountId }),
-                new PaymentOperation(_keys[0].Wallet.AccountId, sim, new Stroops(CreditStart)) { SourceAccount = issuer.AccountId },
+                .. _keys.Select((k, i) => (Operation)new PaymentOperation(k.Wallet.AccountId, sim, new Stroops(i == 0 ? CreditStart : CreditToken)) { SourceAccount = issuer.AccountId }),
             ], extraSigners: [issuer, .. _keys.Select(k => k.Wallet)]);
 
             _deposit = [.. Enumerable.Range(0, n).Select(_ => rng.Next(50, 151) * Stroops.PerLumen)];
             var participants = Enumerable.Range(0, n).Select(i => new LocalParticipant(_keys[i],
-                i == 0 ? [new Deposit(Asset.Native, new Stroops(_deposit[i])), new Deposit(sim, new Stroops(CreditStart))] : [new Deposit(Asset.Native, new Stroops(_deposit[i]))])).ToList();
+                [new Deposit(Asset.Native, new Stroops(_deposit[i])), new Deposit(sim, new Stroops(i == 0 ? CreditStart : CreditToken))])).ToList();
             var stores = Enumerable.Range(0, n).Select(_ => new InMemoryChannelStore()).ToArray();
             var sinks = Enumerable.Range(0, n).Select(_ => new RecordingBundleSink()).ToArray();
             _group = await LocalChannelGroup.OpenAsync(ledger, funder, participants, LedgerChannel.Timeouts, 100, i => stores[i], i => sinks[i], Ct);
@@ -168,9 +171,8 @@ public class AdversarialSimulationTests(ITestOutputHelper output)
             for (var i = 0; i < n; i++)
             {
                 _native[i] = _deposit[i];
+                _credit[i] = i == 0 ? CreditStart : CreditToken;
             }
-
-            _credit[0] = CreditStart;
         }
 
         public RecordingBundleSink[] Sinks { get; private set; } = [];

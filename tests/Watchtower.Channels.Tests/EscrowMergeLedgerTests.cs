@@ -12,7 +12,8 @@ namespace Watchtower.Channels.Tests;
 
 /// <summary>
 /// Merging R on the standalone network (fake clock): Alice deposits 100 XLM and 50 USD, Bob
-/// 100 XLM, so R carries a USD trust line and Bob's ratchet key as its extra signer. Wallets pay
+/// 100 XLM and 10 USD (a participant is only paid in assets it deposited), so R carries a USD
+/// trust line and Bob's ratchet key as its extra signer. Wallets pay
 /// no fees (the setup is paid by others), so every balance below is exact to the stroop.
 /// </summary>
 public class EscrowMergeLedgerTests
@@ -22,6 +23,7 @@ public class EscrowMergeLedgerTests
     private static readonly long UsdStart = 500 * Stroops.PerLumen;
     private static readonly long NativeDeposit = 100 * Stroops.PerLumen;
     private static readonly long UsdDeposit = 50 * Stroops.PerLumen;
+    private static readonly long BobUsd = 10 * Stroops.PerLumen;
 
     /// <summary>The standalone network's base fee: what each operation of a transaction costs its source.</summary>
     private const long FeePerOperation = 100;
@@ -70,7 +72,7 @@ public class EscrowMergeLedgerTests
     {
         await using var f = await Fixture.OpenAsync();
         var bob = f.Keys[1].Wallet.AccountId;
-        var fair = f.Payouts(alice: (100, 50), bob: 99);
+        var fair = f.Payouts(alice: (100, 50), bob: (99, 10));
         Operation grab = kind == "merge-into-proposer"
             ? new AccountMergeOperation(bob)
             : new SetOptionsOperation(Signer: new Signer(new Ed25519SignerKey(bob), 2));
@@ -93,7 +95,7 @@ public class EscrowMergeLedgerTests
         var alice = f.Keys[0].Wallet.AccountId;
         // Alice takes every USD in her snapshot and puts a merge into her wallet after Bob's payout,
         // leaving R's trust line in place: the merge fails, and with it Bob's whole snapshot.
-        var fair = f.Payouts(alice: (100, 50), bob: 100);
+        var fair = f.Payouts(alice: (100, 50), bob: (100, 10));
         var trap = new RoundOutcome(fair.Effects.SetItem(1, fair.Effects[1].Add(new AccountMergeOperation(alice))));
 
         Assert.Equal(ProtocolErrorCode.SnapshotWouldFail, (await f.Group[0]!.ProposeAsync(trap, Ct))?.Code);
@@ -129,7 +131,7 @@ public class EscrowMergeLedgerTests
         await using var f = await Fixture.OpenAsync();
         var stranger = KeyPair.Random().AccountId;
         // Bob pays for a creation out of his own share and puts it next to Alice's payouts.
-        var fair = f.Payouts(alice: (100, 50), bob: 99);
+        var fair = f.Payouts(alice: (100, 50), bob: (99, 10));
         var trap = new RoundOutcome(fair.Effects.SetItem(0, fair.Effects[0].Add(new CreateAccountOperation(stranger, Stroops.FromLumens(1)))));
 
         Assert.Null(await f.Group[1]!.ProposeAsync(trap, Ct));
@@ -200,7 +202,9 @@ public class EscrowMergeLedgerTests
                     .AddOperation(new ChangeTrustOperation(usd, long.MaxValue) { SourceAccount = k.Wallet.AccountId });
             }
 
-            builder = builder.AddOperation(new PaymentOperation(keys[0].Wallet.AccountId, usd, new Stroops(UsdStart)) { SourceAccount = issuer.AccountId });
+            builder = builder
+                .AddOperation(new PaymentOperation(keys[0].Wallet.AccountId, usd, new Stroops(UsdStart)) { SourceAccount = issuer.AccountId })
+                .AddOperation(new PaymentOperation(keys[1].Wallet.AccountId, usd, new Stroops(BobUsd)) { SourceAccount = issuer.AccountId });
             var envelope = builder.BuildEnvelope().Sign(server.Network, server.Root).Sign(server.Network, issuer);
             foreach (var k in keys)
             {
@@ -213,7 +217,7 @@ public class EscrowMergeLedgerTests
             LocalParticipant[] participants =
             [
                 new(keys[0], [new Deposit(Asset.Native, new Stroops(NativeDeposit)), new Deposit(usd, new Stroops(UsdDeposit))]),
-                new(keys[1], [new Deposit(Asset.Native, new Stroops(NativeDeposit))]),
+                new(keys[1], [new Deposit(Asset.Native, new Stroops(NativeDeposit)), new Deposit(usd, new Stroops(BobUsd))]),
             ];
             var stores = participants.Select(_ => new InMemoryChannelStore()).ToArray();
             var sinks = participants.Select(_ => new RecordingBundleSink()).ToArray();
@@ -221,15 +225,15 @@ public class EscrowMergeLedgerTests
             return new Fixture(server, http, ledger, usd, keys, group);
         }
 
-        /// <summary>Alice's snapshot pays her (native, USD) in lumens; Bob's pays him native lumens.</summary>
-        public RoundOutcome Payouts((long Native, long Usd) alice, long bob) =>
+        /// <summary>Each participant's snapshot pays it (native, USD) in lumens.</summary>
+        public RoundOutcome Payouts((long Native, long Usd) alice, (long Native, long Usd) bob) =>
             RoundOutcome.Payouts(Parameters, [
                 new Dictionary<Asset, long> { [Asset.Native] = alice.Native * Stroops.PerLumen, [Usd] = alice.Usd * Stroops.PerLumen },
-                new Dictionary<Asset, long> { [Asset.Native] = bob * Stroops.PerLumen },
+                new Dictionary<Asset, long> { [Asset.Native] = bob.Native * Stroops.PerLumen, [Usd] = bob.Usd * Stroops.PerLumen },
             ]);
 
         /// <summary>
-        /// Alice 80 XLM + 30 USD, Bob 120 XLM + 20 USD; Bob's snapshot then removes R's trust line
+        /// Alice 80 XLM + 30 USD, Bob 120 XLM + 30 USD; Bob's snapshot then removes R's trust line
         /// (and, if asked, its extra signer and master weight) and merges R into Alice's wallet.
         /// </summary>
         public RoundOutcome MergeIntoAlice(bool dropSigners, bool merge = true)
@@ -239,7 +243,7 @@ public class EscrowMergeLedgerTests
             ImmutableArray<Operation> first = [new PaymentOperation(alice, Asset.Native, Stroops.FromLumens(80)), new PaymentOperation(alice, Usd, Stroops.FromLumens(30))];
             var last = ImmutableArray.CreateBuilder<Operation>();
             last.Add(new PaymentOperation(bob, Asset.Native, Stroops.FromLumens(120)));
-            last.Add(new PaymentOperation(bob, Usd, Stroops.FromLumens(20)));
+            last.Add(new PaymentOperation(bob, Usd, Stroops.FromLumens(30)));
             if (!merge)
             {
                 return new RoundOutcome([first, last.ToImmutable()]);
@@ -324,7 +328,7 @@ public class EscrowMergeLedgerTests
         }
 
         /// <summary>
-        /// R is gone; Bob holds 120 XLM and 20 USD from the channel; Alice 80 XLM, 30 USD and all R
+        /// R is gone; Bob holds 120 XLM and 30 USD from the channel; Alice 80 XLM, 30 USD and all R
         /// held besides: its starting balance less the funding and snapshot fees (the deposits are
         /// paid out exactly), which is also what R held before the snapshots less their payouts and fees.
         /// </summary>
@@ -339,7 +343,7 @@ public class EscrowMergeLedgerTests
             Assert.Equal(WalletStart.Value - NativeDeposit + (80 * Stroops.PerLumen) + merged, await NativeBalanceAsync(0));
             Assert.Equal(WalletStart.Value - NativeDeposit + (120 * Stroops.PerLumen), await NativeBalanceAsync(1));
             Assert.Equal(UsdStart - UsdDeposit + (30 * Stroops.PerLumen), UsdBalance(0));
-            Assert.Equal(20 * Stroops.PerLumen, UsdBalance(1));
+            Assert.Equal(30 * Stroops.PerLumen, UsdBalance(1));
             Assert.All(Enumerable.Range(0, 2), i => Assert.Equal(ChannelPhase.Closed, Group[i]!.State.Phase));
         }
 

@@ -203,6 +203,22 @@ public class EscrowPolicyTests
         }
     }
 
+    [Fact]
+    public void CreditPayoutInAnAssetWeDidNotDeposit_PutsTheRestOfOurSnapshotAtRisk()
+    {
+        var (parameters, usd, alice, bob) = CreditChannel();
+        var refunds = RoundOutcome.Refunds(parameters);
+        // Alice hands Bob one USD stroop in Bob's snapshot: without a USD trust line on Bob's wallet it fails, and takes Bob's 100 XLM with it.
+        var gift = new RoundOutcome([[Pay(alice, Asset.Native, 100), new PaymentOperation(alice, usd, new Stroops(UsdInStroops - 1))], [Pay(bob, Asset.Native, 100), new PaymentOperation(bob, usd, new Stroops(1))]]);
+
+        Assert.Null(OutcomeRules.Check(parameters, gift));
+        Assert.Empty(refunds.ValueFor(parameters, 1).AtRisk);
+        Assert.Contains(gift.ValueFor(parameters, 1).AtRisk, r => r.Contains("did not deposit", StringComparison.Ordinal));
+        Assert.Empty(gift.ValueFor(parameters, 0).AtRisk);
+    }
+
+    private static readonly long UsdInStroops = 50 * Stroops.PerLumen;
+
     private static PaymentOperation Pay(AccountId to, Asset asset, long lumens) => new(to, asset, Stroops.FromLumens(lumens));
 
     /// <summary>Alice deposits 100 XLM and 50 USD, Bob 100 XLM; R holds one USD trust line and Bob's ratchet key as its extra signer.</summary>

@@ -155,6 +155,47 @@ public class TransportTests
     }
 
     [Fact]
+    public async Task Tcp_LinksBeyondThePendingHandshakeLimitAreClosedAtOnce()
+    {
+        using var cts = new CancellationTokenSource(Patience);
+        await using var pair = await TcpPair.StartAsync();
+        var silent = new List<TcpClient>();
+        try
+        {
+            for (var i = 0; i < TcpPeerTransport.MaxPendingHandshakes; i++)
+            {
+                silent.Add((await RawDialAsync(pair.B.LocalEndpoint, cts.Token)).Client);
+            }
+
+            using var extra = new TcpClient();
+            await extra.ConnectAsync(pair.B.LocalEndpoint, cts.Token);
+            await AssertClosedAsync(extra.GetStream(), cts.Token);
+            Assert.Equal(1, pair.B.RejectedLinks);
+
+            // The honest peer still gets through once a slot frees up (the listener may see the close a moment later).
+            silent[0].Dispose();
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    await pair.A.SendAsync(1, new byte[] { 7 }, cts.Token);
+                    break;
+                }
+                catch (IOException) when (attempt < 50)
+                {
+                    await Task.Yield();
+                }
+            }
+
+            Assert.Equal([7], (await pair.B.ReceiveAsync(cts.Token)).Payload);
+        }
+        finally
+        {
+            silent.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task Tcp_DialerRefusesAListenerPresentingAnotherIdentity()
     {
         using var cts = new CancellationTokenSource(Patience);

@@ -210,7 +210,8 @@ public static class RemoteOpening
                 break;
             }
 
-            await RefuseAsync(env, OpeningErrorCode.MalformedMessage, $"expected the parameters, got {message?.GetType().Name ?? "an undecodable frame"}", ct).ConfigureAwait(false);
+            // E.g. a restarted initiator's resend request: nothing to act on before the parameters.
+            Refused(env, OpeningErrorCode.MalformedMessage, $"expected the parameters, got {message?.GetType().Name ?? "a frame that is not an opening message"}");
         }
 
         var parameters = accepted.Parameters;
@@ -234,13 +235,15 @@ public static class RemoteOpening
             await RefuseAsync(env, OpeningErrorCode.UnacceptableTerms, $"opening deadline {parameters.OpeningDeadline:O} is not within ({now:O}, {latest:O}]", ct).ConfigureAwait(false);
         }
 
+        // We reach the initiator where we already did (its advertised address may only work from elsewhere).
+        string AddressOf(int i) => i == index ? address : i == 0 && host.Address is { } connected ? connected : accepted.Addresses[i];
         for (var i = 0; i < parameters.Count; i++)
         {
-            env.Network.SetPeer(i, new PeerContact(parameters.Participants[i].Wallet, i == index ? address : accepted.Addresses[i]));
+            env.Network.SetPeer(i, new PeerContact(parameters.Participants[i].Wallet, AddressOf(i)));
         }
 
         var runtime = await ParticipantRuntime.CreateAsync(me.Keys, ChannelState.Create(parameters, index), env.Network, env.Ledger, env.Store, env.Bundles, ct).ConfigureAwait(false);
-        var opened = new OpenedChannel(runtime, [.. parameters.Participants.Select((q, i) => new PeerContact(q.Wallet, i == index ? address : accepted.Addresses[i]))]);
+        var opened = new OpenedChannel(runtime, [.. parameters.Participants.Select((q, i) => new PeerContact(q.Wallet, AddressOf(i)))]);
         if (env.Established is { } established)
         {
             await established(opened, ct).ConfigureAwait(false);

@@ -91,7 +91,8 @@ public sealed record RoundOutcome(ImmutableArray<ImmutableArray<Operation>> Effe
         var end = OutcomeRules.End(parameters, this);
         var control = end is null ? EscrowControl.Lost : ControlOf(parameters, end, participant);
         var residual = end?.Residual ?? ImmutableDictionary<Asset, long>.Empty;
-        return new OutcomeValue(PaidTo(wallet), residual, control, AtRiskFor(wallet));
+        var deposited = parameters.Participants[participant].Deposits.Select(d => d.Asset).ToHashSet();
+        return new OutcomeValue(PaidTo(wallet), residual, control, AtRiskFor(wallet, deposited));
     }
 
     private static EscrowControl ControlOf(ChannelParameters parameters, EscrowEnd end, int me)
@@ -132,9 +133,10 @@ public sealed record RoundOutcome(ImmutableArray<ImmutableArray<Operation>> Effe
     /// named by what can be made to fail (amounts aside): a payment to another account (its owner
     /// can merge it away or drop the trust line), any account creation (anyone can create the
     /// account first), a trust line change on R (anyone holding the asset can pay R more than the
-    /// new limit), a merge into another account.
+    /// new limit), a merge into another account, and a payment to us in a credit asset we did not
+    /// deposit (nothing shows our wallet trusts it; a deposit does).
     /// </summary>
-    private ImmutableHashSet<string> AtRiskFor(AccountId wallet)
+    private ImmutableHashSet<string> AtRiskFor(AccountId wallet, HashSet<Asset> deposited)
     {
         var risky = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
         foreach (var ops in Effects)
@@ -150,6 +152,7 @@ public sealed record RoundOutcome(ImmutableArray<ImmutableArray<Operation>> Effe
                 var fragile = op switch
                 {
                     PaymentOperation p when p.Destination.Account != wallet => $"a payment of {p.Asset} to {p.Destination.Account}",
+                    PaymentOperation p when p.Asset != Asset.Native && !deposited.Contains(p.Asset) => $"a payment to us of {p.Asset}, which we did not deposit and may not trust",
                     CreateAccountOperation c => $"the creation of {c.Destination}",
                     ChangeTrustOperation t => $"a change of R's trust line for {t.Line}",
                     AccountMergeOperation m when m.Destination.Account != wallet => $"the merge of R into {m.Destination.Account}",

@@ -52,6 +52,9 @@ public sealed class TcpPeerTransport : IPeerNetwork
 
     public const int ContextSize = 32;
 
+    /// <summary>Inbound links still proving who they are; more are closed at once (and counted as "busy").</summary>
+    public const int MaxPendingHandshakes = 64;
+
     private const int NonceSize = 32;
     private const int SignatureSize = 64;
     private const byte Accepted = 1;
@@ -74,6 +77,7 @@ public sealed class TcpPeerTransport : IPeerNetwork
     private long _rejectedFrames;
     private long _rejectedLinks;
     private int _disposed;
+    private int _handshaking;
 
     private TcpPeerTransport(TcpPeerOptions options, TcpListener listener)
     {
@@ -101,7 +105,7 @@ public sealed class TcpPeerTransport : IPeerNetwork
     /// <summary>Oversized frames received (their links were closed).</summary>
     public long RejectedFrames => Interlocked.Read(ref _rejectedFrames);
 
-    /// <summary>Inbound links refused at the handshake (unknown or spoofed identity, bad signature, wrong session, timeout).</summary>
+    /// <summary>Inbound links refused at the handshake (unknown or spoofed identity, bad signature, wrong session, timeout, too many pending).</summary>
     public long RejectedLinks => Interlocked.Read(ref _rejectedLinks);
 
     /// <summary>The endpoint actually bound (useful when the configured port was 0).</summary>
@@ -147,6 +151,7 @@ public sealed class TcpPeerTransport : IPeerNetwork
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentNullException.ThrowIfNull(contact);
+        PeerContact? previous;
         lock (_peersGate)
         {
             if (_peers.Where(p => p.Key != index).Any(p => p.Value.Identity == contact.Identity))
@@ -154,12 +159,22 @@ public sealed class TcpPeerTransport : IPeerNetwork
                 throw new ArgumentException($"identity {contact.Identity} already belongs to another peer", nameof(contact));
             }
 
+            previous = _peers.GetValueOrDefault(index);
             _peers = _peers.SetItem(index, contact);
         }
 
-        if (_outbound.TryGetValue(index, out var link))
+        if (previous is not null && previous != contact && _outbound.TryGetValue(index, out var link))
         {
-            link.Reset();
+            // Under the link's gate, so a frame being written is not cut off.
+            link.Gate.Wait();
+            try
+            {
+                link.Reset();
+            }
+            finally
+            {
+                link.Gate.Release();
+            }
         }
     }
 
@@ -228,7 +243,7 @@ public sealed class TcpPeerTransport : IPeerNetwork
                     await stream.FlushAsync(ct).ConfigureAwait(false);
                     return;
                 }
-                catch (Exception e) when (e is IOException or SocketException && attempt == 0)
+                catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException && attempt == 0)
                 {
                     // The peer restarted: redial once, then let the caller see the failure.
                     link.Reset();
@@ -387,6 +402,15 @@ public sealed class TcpPeerTransport : IPeerNetwork
             {
                 var client = await _listener.AcceptTcpClientAsync(ct).ConfigureAwait(false);
                 client.NoDelay = true;
+                if (Interlocked.Increment(ref _handshaking) > MaxPendingHandshakes)
+                {
+                    // A flood of silent connections must not hold unbounded sockets and timers.
+                    Interlocked.Decrement(ref _handshaking);
+                    RefuseLink("busy");
+                    client.Dispose();
+                    continue;
+                }
+
                 readers.RemoveAll(t => t.IsCompleted);
                 readers.Add(ReadLinkAsync(client, ct));
             }
@@ -453,7 +477,17 @@ public sealed class TcpPeerTransport : IPeerNetwork
             try
             {
                 var stream = client.GetStream();
-                if (await AuthenticateAsync(stream, ct).ConfigureAwait(false) is not { } from)
+                int? authenticated;
+                try
+                {
+                    authenticated = await AuthenticateAsync(stream, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _handshaking);
+                }
+
+                if (authenticated is not { } from)
                 {
                     return;
                 }

@@ -138,7 +138,11 @@ public static class ChannelPeerCommands
                 return ExitUsage;
             }
 
-            var address = parse.GetValue(advertise) ?? transport.LocalEndpoint.ToString();
+            if (await AdvertisedAsync(transport, parse.GetValue(advertise), parse.InvocationConfiguration.Error).ConfigureAwait(false) is not { } address)
+            {
+                return ExitUsage;
+            }
+
             output.Emit("listening", $"listening on {transport.LocalEndpoint} as {me.AccountId}; joiners run `channel join --connect {address}`", ("listen", transport.LocalEndpoint.ToString()), ("identity", me.AccountId.ToString()));
             var terms = new HostTerms(LocalParticipant.Create(me, new Deposit(Asset.Native, amount)), payer, joiners, address, timeouts, parse.GetValue(fee));
             var env = Environment(transport, ledger, dir, url, interval, output);
@@ -227,7 +231,11 @@ public static class ChannelPeerCommands
                 return ExitUsage;
             }
 
-            var address = parse.GetValue(advertise) ?? transport.LocalEndpoint.ToString();
+            if (await AdvertisedAsync(transport, parse.GetValue(advertise), error).ConfigureAwait(false) is not { } address)
+            {
+                return ExitUsage;
+            }
+
             output.Emit("listening", $"listening on {transport.LocalEndpoint} as {me.AccountId}; joining {hostIdentity} at {hostAddress}", ("listen", transport.LocalEndpoint.ToString()), ("identity", me.AccountId.ToString()), ("host", hostIdentity.ToString()));
             var env = Environment(transport, ledger, dir, url, interval, output);
             var participant = LocalParticipant.Create(me, new Deposit(Asset.Native, amount));
@@ -327,6 +335,33 @@ public static class ChannelPeerCommands
 
         var server = new ChannelServer(opened.Runtime, transport, ledger, output, poll, TimeProvider.System);
         return await server.RunAsync(Console.In, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The address peers dial: --advertise, or the bound address unless it is a wildcard nobody can dial.</summary>
+    private static async Task<string?> AdvertisedAsync(TcpPeerTransport transport, string? advertise, TextWriter error)
+    {
+        if (advertise is not null)
+        {
+            try
+            {
+                TcpPeerTransport.ParseAddress(advertise);
+                return advertise;
+            }
+            catch (FormatException e)
+            {
+                await error.WriteLineAsync($"--advertise: {e.Message}").ConfigureAwait(false);
+                return null;
+            }
+        }
+
+        var bound = transport.LocalEndpoint;
+        if (bound.Address.Equals(IPAddress.Any) || bound.Address.Equals(IPAddress.IPv6Any))
+        {
+            await error.WriteLineAsync($"listening on {bound}: give --advertise HOST:PORT, the address your peers dial").ConfigureAwait(false);
+            return null;
+        }
+
+        return bound.ToString();
     }
 
     private static TimeSpan PollInterval(string text)
