@@ -193,6 +193,30 @@ public class OpeningRecoveryTests
         Assert.Null(await rig[0].AbandonOpeningAsync(CancellationToken.None));
     }
 
+    [Fact]
+    public async Task EscrowMasterSpendsTheFundingSequence_OpeningIsExpired_NotMistakenForFunded()
+    {
+        await using var rig = await OpeningRig.SetUpAsync(Lumens);
+        await rig.ProposeRound0Async();
+        await rig.PumpAsync();
+        // Participant 0 holds R's master key: it raises R's thresholds to N itself, without the
+        // other signers and deposits, using up the funding's sequence number.
+        var n = (uint)rig.Count;
+        var fake = new TransactionBuilder(rig.Parameters.Escrow, rig.Parameters.EscrowSetupSequence)
+            .AddOperation(new SetOptionsOperation(null, null, null, null, n, n, n, null, null))
+            .BuildEnvelope().Sign(rig.Parameters.Network, rig.Keys[0].Ratchet);
+        Assert.True((await rig.Ledger.SubmitAsync(fake, CancellationToken.None)).Success);
+
+        Assert.All(await rig.FundAllAsync(), s => Assert.Equal(FundingStatus.Expired, s));
+        Assert.All(rig.Runtimes, r => Assert.Equal(ChannelPhase.Opening, r!.State.Phase));
+        Assert.Null(await rig[1].AbandonOpeningAsync(CancellationToken.None));
+        Assert.Equal(0, rig.FundingSubmissions);
+        for (var i = 0; i < rig.Count; i++)
+        {
+            Assert.Equal(LedgerChannel.WalletStart.Value, await rig.WalletBalanceAsync(i));
+        }
+    }
+
     private static async Task<bool> IsFundedAsync(OpeningRig rig)
     {
         var r = await rig.Ledger.LoadAccountAsync(rig.Parameters.Escrow, CancellationToken.None);

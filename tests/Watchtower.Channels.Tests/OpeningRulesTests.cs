@@ -46,8 +46,8 @@ public class OpeningRulesTests
         Assert.Equal(FundingStatus.Funded, ChannelProtocol.ObserveFunding(s, new(p.FundedEscrowSequence, NOfN: true), p.OpeningDeadline + TimeSpan.FromDays(9)));
         // The funding's sequence consumed by something else (or the funding failed on the ledger).
         Assert.Equal(FundingStatus.Expired, ChannelProtocol.ObserveFunding(s, new(p.FundedEscrowSequence, NOfN: false), p.OpeningDeadline));
-        // Ratcheted: only a funded channel gets there, whatever the snapshots did to R's thresholds since.
-        Assert.Equal(FundingStatus.Funded, ChannelProtocol.ObserveFunding(s, new(p.InitialRatchetTarget, NOfN: false), p.OpeningDeadline));
+        // Bumped by R's master key (or paid out by a last snapshot that handed R back): nothing to fund any more.
+        Assert.Equal(FundingStatus.Expired, ChannelProtocol.ObserveFunding(s, new(p.InitialRatchetTarget + 5, NOfN: false), p.OpeningDeadline));
         Assert.Equal(FundingStatus.Expired, ChannelProtocol.ObserveFunding(s, new(null, NOfN: false), p.OpeningDeadline));
     }
 

@@ -30,18 +30,20 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
     private KeyPair _alice = null!;
     private KeyPair _bob = null!;
     private KeyPair _mallory = null!;
+    private KeyPair _carol = null!;
 
     public async Task InitializeAsync()
     {
         _server = await StandaloneServer.StartAsync(new StandaloneOptions { Port = 0, CloseInterval = null, CloseOnSubmit = true }, new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000)), CancellationToken.None);
         _ledger = LedgerClientFactory.Create(new LedgerClientOptions { Url = _server.HorizonUri, NetworkPassphrase = _server.Network.Passphrase }, _http, TimeProvider.System);
-        (_funder, _alice, _bob, _mallory) = (KeyPair.Random(), KeyPair.Random(), KeyPair.Random(), KeyPair.Random());
+        (_funder, _alice, _bob, _mallory, _carol) = (KeyPair.Random(), KeyPair.Random(), KeyPair.Random(), KeyPair.Random(), KeyPair.Random());
         var root = await _ledger.LoadAccountAsync(_server.Root.AccountId, CancellationToken.None);
         var create = new TransactionBuilder(_server.Root.AccountId, root!.Sequence)
             .AddOperation(new CreateAccountOperation(_funder.AccountId, Stroops.FromLumens(100)))
             .AddOperation(new CreateAccountOperation(_alice.AccountId, WalletStart))
             .AddOperation(new CreateAccountOperation(_bob.AccountId, WalletStart))
-            .AddOperation(new CreateAccountOperation(_mallory.AccountId, WalletStart));
+            .AddOperation(new CreateAccountOperation(_mallory.AccountId, WalletStart))
+            .AddOperation(new CreateAccountOperation(_carol.AccountId, WalletStart));
         var created = await _ledger.SubmitAsync(create.BuildEnvelope().Sign(_server.Network, _server.Root), CancellationToken.None);
         Assert.True(created.Success, created.ResultCodesText);
     }
@@ -126,6 +128,41 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
         await alice.ExpectAsync("stopped", cts.Token);
         Assert.Equal(0, await alice.ExitAsync(cts.Token));
         Assert.True(File.Exists(Path.Combine(State("alice"), "channel.state")));
+    }
+
+    [Fact]
+    public async Task ThreeTerminals_CarolPaysBob_AliceCloses_WalletsEndExact()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var alice = Start(
+            "channel", "host", "--listen", "127.0.0.1:0", "--horizon", Horizon, "-n", "standalone",
+            "--wallet", _alice.Seed.ToString(), "--deposit", "100", "--funder", _funder.Seed.ToString(),
+            "--peer", _bob.AccountId.ToString(), "--peer", _carol.AccountId.ToString(), "--state", State("alice"), "--poll", "200ms", "--json");
+        alice.Listen = (string)(await alice.ExpectAsync("listening", cts.Token))["listen"]!;
+        CliProcess Join(KeyPair wallet, string name) => Start(
+            "channel", "join", "--connect", alice.Listen, "--listen", "127.0.0.1:0", "--horizon", Horizon, "-n", "standalone",
+            "--wallet", wallet.Seed.ToString(), "--deposit", "100", "--state", State(name), "--poll", "200ms", "--json");
+        var carol = Join(_carol, "carol");
+        var bob = Join(_bob, "bob");
+        foreach (var (p, index) in new[] { (alice, 0L), (bob, 1L), (carol, 2L) })
+        {
+            Assert.Equal(index, (long)(await p.ExpectAsync("ready", cts.Token))["me"]!);
+        }
+
+        await carol.SendAsync("pay 40", cts.Token);
+        Assert.Contains("INDEX", (string)(await carol.ExpectAsync("error", cts.Token))["message"]!, StringComparison.Ordinal);
+        await carol.SendAsync("pay 40 1", cts.Token);
+        await ExpectRoundAsync(1, [100, 140, 60], cts.Token, alice, bob, carol);
+        await alice.SendAsync("close", cts.Token);
+        foreach (var p in new[] { alice, bob, carol })
+        {
+            await p.ExpectAsync("closed", cts.Token);
+            Assert.Equal(0, await p.ExitAsync(cts.Token));
+        }
+
+        Assert.Equal(WalletStart.Value, await BalanceAsync(_alice, cts.Token));
+        Assert.Equal(WalletStart.Value + Stroops.FromLumens(40).Value, await BalanceAsync(_bob, cts.Token));
+        Assert.Equal(WalletStart.Value - Stroops.FromLumens(40).Value, await BalanceAsync(_carol, cts.Token));
     }
 
     private string Horizon => _server.HorizonUri.ToString();

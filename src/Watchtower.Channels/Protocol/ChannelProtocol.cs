@@ -25,13 +25,13 @@ public enum FundingStatus
     AwaitingSignatures,
     /// <summary>Fully signed, not on the ledger yet, and still within the opening deadline.</summary>
     Submittable,
-    /// <summary>On the ledger: R is N-of-N (or already ratcheted).</summary>
+    /// <summary>On the ledger: R is the channel's N-of-N account.</summary>
     Funded,
     /// <summary>It can never land: the deadline passed, or R's sequence moved on without it. Opening may be abandoned.</summary>
     Expired,
 }
 
-/// <summary>R as read from the ledger: its sequence (null if the account does not exist) and whether every threshold is N.</summary>
+/// <summary>R as read from the ledger: its sequence (null if the account does not exist) and whether it is the channel's N-of-N (every ratchet key a signer, every threshold N).</summary>
 public sealed record EscrowObservation(SequenceNumber? Sequence, bool NOfN);
 
 /// <summary>The outcome of a step: the new state, the actions, and the error if the input was refused (state then unchanged).</summary>
@@ -154,10 +154,10 @@ public static class ChannelProtocol
     }
 
     /// <summary>
-    /// What the ledger shows of the funding: a pure reading of R and the latest close time. R
-    /// ratcheted (at r_0 or beyond) counts as funded whatever its thresholds, since only a funded
-    /// channel's ratchets apply; R at its funded sequence without N-of-N means the funding's
-    /// sequence number was consumed by something else (or it failed): it can never land.
+    /// What the ledger shows of the funding: a pure reading of R and the latest close time. R past
+    /// its setup sequence without being N-of-N means the funding's sequence number was consumed by
+    /// something else (R's master key spending it, or the funding failing): it can never land. (A
+    /// channel that ran can lose N-of-N only through its last snapshot, i.e. once it paid out.)
     /// </summary>
     public static FundingStatus ObserveFunding(ChannelState state, EscrowObservation escrow, DateTimeOffset ledgerTime)
     {
@@ -172,7 +172,7 @@ public static class ChannelProtocol
 
         if (sequence >= parameters.FundedEscrowSequence)
         {
-            return escrow.NOfN || sequence >= parameters.InitialRatchetTarget ? FundingStatus.Funded : FundingStatus.Expired;
+            return escrow.NOfN ? FundingStatus.Funded : FundingStatus.Expired;
         }
 
         if (ledgerTime > parameters.OpeningDeadline)

@@ -372,8 +372,11 @@ public sealed class ParticipantRuntime
         // Close time first: if R is read unfunded afterwards, that holds at this time or later.
         var header = await _ledger.GetLatestLedgerAsync(ct).ConfigureAwait(false);
         var escrow = await _ledger.LoadAccountAsync(State.Parameters.Escrow, ct).ConfigureAwait(false);
-        var n = (byte)State.Parameters.Count;
-        var nOfN = escrow is not null && escrow.Thresholds.Low == n && escrow.Thresholds.Medium == n && escrow.Thresholds.High == n;
+        var parameters = State.Parameters;
+        var n = (byte)parameters.Count;
+        // Thresholds alone could be raised by R's master key without the funding: the signers must be there too.
+        var nOfN = escrow is not null && escrow.Thresholds.Low == n && escrow.Thresholds.Medium == n && escrow.Thresholds.High == n &&
+                   parameters.Participants.Skip(1).All(p => escrow.Signers.Any(s => s.Weight > 0 && s.Key is Ed25519SignerKey k && k.Key == p.RatchetKey));
         return ChannelProtocol.ObserveFunding(State, new EscrowObservation(escrow?.Sequence, nOfN), header.CloseTime);
     }
 

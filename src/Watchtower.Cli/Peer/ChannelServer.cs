@@ -32,6 +32,10 @@ internal sealed class ChannelServer
     private long _rejected;
     private int _sendFailures;
     private (MonitorCase, MonitorAction)? _lastDecision;
+    private (long Round, int Polls) _stalled = (-1, 0);
+
+    /// <summary>Polls a round may stay pending before we ask the peers to resend.</summary>
+    private const int StallPolls = 5;
 
     public ChannelServer(ParticipantRuntime runtime, TcpPeerTransport transport, ILedgerClient ledger, EventOutput output, TimeSpan poll, TimeProvider time)
     {
@@ -146,6 +150,7 @@ internal sealed class ChannelServer
     private async Task MonitorOnceAsync(CancellationToken ct)
     {
         var state = _runtime.State;
+        await ResyncIfStalledAsync(state, ct).ConfigureAwait(false);
         if (state.Phase == ChannelPhase.Opening)
         {
             if (await _runtime.FundAsync(ct).ConfigureAwait(false) == FundingStatus.Expired &&
@@ -178,6 +183,30 @@ internal sealed class ChannelServer
                 ("notBefore", step.Decision.NotBefore?.ToString("O", CultureInfo.InvariantCulture)),
                 ("submitted", step.Submissions.Length),
                 ("failed", failed.Count));
+        }
+    }
+
+    /// <summary>
+    /// A frame lost on the way (a peer unreachable for a moment) would stall a round for good:
+    /// after <see cref="StallPolls"/> polls on the same pending round, ask the peers to resend and
+    /// repeat what we sent (duplicates are ignored by everyone).
+    /// </summary>
+    private async Task ResyncIfStalledAsync(ChannelState state, CancellationToken ct)
+    {
+        if (state.Pending is not { } pending)
+        {
+            _stalled = (-1, 0);
+            return;
+        }
+
+        _stalled = _stalled.Round == pending.Round ? (pending.Round, _stalled.Polls + 1) : (pending.Round, 1);
+        if (_stalled.Polls % StallPolls == 0)
+        {
+            await _runtime.ResyncAsync(ct).ConfigureAwait(false);
+            if (_stalled.Polls == StallPolls)
+            {
+                _out.Emit("resync", $"round {pending.Round} is still waiting for signatures: asking the peers to resend (every {StallPolls} polls)", ("round", pending.Round));
+            }
         }
     }
 
