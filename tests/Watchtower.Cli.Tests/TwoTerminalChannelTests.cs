@@ -171,14 +171,18 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
 
     private async Task<(CliProcess Alice, CliProcess Bob)> OpenAsync(CancellationToken ct)
     {
+        // Secrets kept off the command line: Alice's from a file, Bob's from the environment.
+        var aliceSecret = Path.Combine(_dir, "alice.secret");
+        await File.WriteAllTextAsync(aliceSecret, _alice.Seed + "\n", ct);
         var alice = Start(
             "channel", "host", "--listen", "127.0.0.1:0", "--horizon", Horizon, "-n", "standalone",
-            "--wallet", _alice.Seed.ToString(), "--deposit", "500", "--funder", _funder.Seed.ToString(),
+            "--wallet", "file:" + aliceSecret, "--deposit", "500", "--funder", _funder.Seed.ToString(),
             "--peer", _bob.AccountId.ToString(), "--state", State("alice"), "--poll", "200ms", "--json");
         alice.Listen = (string)(await alice.ExpectAsync("listening", ct))["listen"]!;
-        var bob = Start(
+        var bob = StartWith(
+            new Dictionary<string, string> { ["WT_TEST_BOB_SECRET"] = _bob.Seed.ToString() },
             "channel", "join", "--connect", alice.Listen, "--host-wallet", _alice.AccountId.ToString(), "--listen", "127.0.0.1:0",
-            "--horizon", Horizon, "-n", "standalone", "--wallet", _bob.Seed.ToString(), "--deposit", "300",
+            "--horizon", Horizon, "-n", "standalone", "--wallet", "env:WT_TEST_BOB_SECRET", "--deposit", "300",
             "--state", State("bob"), "--poll", "200ms", "--json");
         await alice.ExpectAsync("ready", ct);
         await bob.ExpectAsync("ready", ct);
@@ -197,9 +201,11 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
 
     private async Task<long> BalanceAsync(KeyPair wallet, CancellationToken ct) => (await _ledger.LoadAccountAsync(wallet.AccountId, ct))!.Balance.Value;
 
-    private CliProcess Start(params string[] args)
+    private CliProcess Start(params string[] args) => StartWith(new Dictionary<string, string>(), args);
+
+    private CliProcess StartWith(Dictionary<string, string> environment, params string[] args)
     {
-        var p = new CliProcess(args, log);
+        var p = new CliProcess(args, environment, log);
         _processes.Add(p);
         return p;
     }
@@ -213,7 +219,7 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
         private readonly ITestOutputHelper _log;
         private readonly string _name;
 
-        public CliProcess(string[] args, ITestOutputHelper log)
+        public CliProcess(string[] args, Dictionary<string, string> environment, ITestOutputHelper log)
         {
             _log = log;
             _name = $"{args[1]}#{Environment.TickCount64 % 10000}";
@@ -227,6 +233,11 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
             foreach (var a in args)
             {
                 start.ArgumentList.Add(a);
+            }
+
+            foreach (var (name, value) in environment)
+            {
+                start.Environment[name] = value;
             }
 
             _process = Process.Start(start)!;

@@ -116,8 +116,9 @@ public static class RemoteOpening
         {
             parameters = await ChannelOpening.SetupAsync(env.Ledger, terms.Funder, [.. offers.Select(o => o!.Offer)], terms.Timeouts, terms.FeePerOperation, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or LedgerClientException or HttpRequestException or IOException)
         {
+            // The joiners are waiting for parameters: tell them, whatever went wrong.
             Refused(env, OpeningErrorCode.SetupFailed, e.Message);
             for (var i = 1; i < n; i++)
             {
