@@ -24,6 +24,8 @@ internal sealed partial class LedgerHost : IAsyncDisposable
     private TaskCompletionSource _nextLedger = NewSignal();
     private Task _loop = Task.CompletedTask;
 
+    public StandaloneMetrics Metrics { get; } = new();
+
     public LedgerHost(StandaloneOptions options, TimeProvider time)
     {
         _options = options;
@@ -84,6 +86,7 @@ internal sealed partial class LedgerHost : IAsyncDisposable
             }
 
             var result = Engine.Submit(envelope);
+            Metrics.Submitted(result.Status, Engine.PendingCount);
             switch (result.Status)
             {
                 case SubmitStatus.Pending or SubmitStatus.Duplicate:
@@ -106,6 +109,7 @@ internal sealed partial class LedgerHost : IAsyncDisposable
         lock (_gate)
         {
             var result = Engine.Submit(envelope);
+            Metrics.Submitted(result.Status, Engine.PendingCount);
             if (result.Status is SubmitStatus.Pending)
             {
                 _submitted.Release();
@@ -121,6 +125,7 @@ internal sealed partial class LedgerHost : IAsyncDisposable
         NetworkSnapshot? snapshot = null;
         TaskCompletionSource signal;
         var completions = new List<(TaskCompletionSource<SubmissionOutcome> Waiter, SubmissionOutcome Outcome)>();
+        var started = _time.GetTimestamp();
         lock (_gate)
         {
             closed = Engine.CloseLedger();
@@ -161,6 +166,7 @@ internal sealed partial class LedgerHost : IAsyncDisposable
             }
 
             signal.TrySetResult();
+            Metrics.Closed(closed, Read(e => e.PendingCount), _time.GetElapsedTime(started));
         }
 
         return closed.Ledger;
@@ -261,6 +267,7 @@ internal sealed partial class LedgerHost : IAsyncDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
+            Metrics.CloseFailures.Inc();
             LogCloseFailed(_log, e);
             return false;
         }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Watchtower.Standalone.Engine;
@@ -18,7 +19,8 @@ public sealed record StandaloneLedger(uint Sequence, DateTimeOffset CloseTime, s
 
 /// <summary>
 /// The embedded standalone network behind Kestrel: Horizon subset at <see cref="HorizonUri"/>,
-/// Stellar RPC at <see cref="RpcUri"/>, friendbot and the test-only admin clock endpoints.
+/// Stellar RPC at <see cref="RpcUri"/>, friendbot, the test-only admin clock endpoints and
+/// Prometheus metrics at <c>/metrics</c>.
 /// </summary>
 public sealed class StandaloneServer : IAsyncDisposable
 {
@@ -68,6 +70,11 @@ public sealed class StandaloneServer : IAsyncDisposable
         new HorizonEndpoints(host, options, stopping.Token).Map(app);
         new RpcEndpoints(host).Map(app);
         new AdminEndpoints(host).Map(app);
+        app.MapGet("/metrics", async (HttpContext ctx) =>
+        {
+            ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await host.Metrics.Registry.CollectAndExportAsTextAsync(ctx.Response.Body, ctx.RequestAborted).ConfigureAwait(false);
+        });
         await app.StartAsync(ct).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         host.Start();

@@ -66,6 +66,7 @@ public static class StandaloneCommand
             await output.WriteLineAsync($"horizon:    {server.HorizonUri}").ConfigureAwait(false);
             await output.WriteLineAsync($"rpc:        {server.RpcUri}").ConfigureAwait(false);
             await output.WriteLineAsync($"friendbot:  {server.HorizonUri}friendbot?addr=G...").ConfigureAwait(false);
+            await output.WriteLineAsync($"metrics:    {server.HorizonUri}metrics").ConfigureAwait(false);
             await output.WriteLineAsync($"passphrase: {server.Network.Passphrase}").ConfigureAwait(false);
             await output.WriteLineAsync($"root:       {server.Root.AccountId}").ConfigureAwait(false);
             await output.WriteLineAsync($"root seed:  {server.Root.Seed}").ConfigureAwait(false);

@@ -91,7 +91,6 @@ public sealed class ChannelResponder(
                     {
                         case SubmitResult.Applied:
                             metrics.ReactionLatency.Observe(Math.Max(0, (time.GetUtcNow() - c.Trigger.LedgerCloseTime).TotalSeconds));
-                            metrics.DeadlineMargin.Set((double)c.Round.RatchetMaxTime - closeTime);
                             if (ratchet.Reason == RatchetReason.Breach)
                             {
                                 metrics.Outcomes.WithLabels("breach_countered").Inc();

@@ -13,7 +13,11 @@ public sealed class ResponderOptions
 
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Concurrent triggers one responder process handles.</summary>
+    /// <summary>
+    /// Concurrent triggers one responder process handles. A slot stays taken while a submission
+    /// waits for its ledger (Horizon answers once the transaction is in, up to a close interval),
+    /// so this bounds how many breaches of one ledger are answered at once, not CPU use.
+    /// </summary>
     [Range(1, 256)]
-    public int Concurrency { get; set; } = 8;
+    public int Concurrency { get; set; } = 64;
 }

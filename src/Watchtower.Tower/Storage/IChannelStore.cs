@@ -40,6 +40,9 @@ public interface IChannelStore
     /// <summary>Deadlines and follow-ups due at or before <paramref name="ledgerTime"/>, earliest first.</summary>
     Task<ImmutableArray<ScheduledItem>> DueAsync(ulong ledgerTime, int max, CancellationToken ct);
 
+    /// <summary>The first <paramref name="max"/> pending deadlines, earliest first, due or not.</summary>
+    Task<ImmutableArray<ScheduledItem>> EarliestDeadlinesAsync(int max, CancellationToken ct);
+
     /// <summary>The change-feed position now. Take it before <see cref="ScanWatchedIndexAsync"/>, then replay changes after it.</summary>
     Task<string> GetWatchedIndexCursorAsync(CancellationToken ct);
 

@@ -182,6 +182,15 @@ public sealed class InMemoryChannelStore : IChannelStore
         }
     }
 
+    public Task<ImmutableArray<ScheduledItem>> EarliestDeadlinesAsync(int max, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_deadlines.OrderBy(e => e.Value).Take(max)
+                .Select(e => new ScheduledItem(e.Key, ScheduleKind.Deadline, e.Value)).ToImmutableArray());
+        }
+    }
+
     public Task<string> GetWatchedIndexCursorAsync(CancellationToken ct)
     {
         lock (_gate)

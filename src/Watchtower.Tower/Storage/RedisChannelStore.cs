@@ -189,6 +189,12 @@ public sealed class RedisChannelStore : IChannelStore
         return [.. items.OrderBy(i => i.DueTime).Take(max)];
     }
 
+    public async Task<ImmutableArray<ScheduledItem>> EarliestDeadlinesAsync(int max, CancellationToken ct) =>
+    [
+        .. (await _db.SortedSetRangeByRankWithScoresAsync(_deadlines, 0, max - 1).ConfigureAwait(false))
+            .Select(e => new ScheduledItem(ChannelId.FromBytes((byte[])e.Element!), ScheduleKind.Deadline, (ulong)e.Score)),
+    ];
+
     public async Task<string> GetWatchedIndexCursorAsync(CancellationToken ct)
     {
         var result = (RedisResult[])(await _db.ScriptEvaluateAsync(CursorScript, [_changes, _changeCounter]).ConfigureAwait(false))!;

@@ -45,6 +45,13 @@ public sealed class LedgerTailer
     private long _appliedLedger;
     private DateTimeOffset _lastLagCheck = DateTimeOffset.MinValue;
 
+    /// <summary>
+    /// How many of the earliest pending deadlines the deadline margin is taken over. The schedule is
+    /// ordered by maxTime − D, so with one D for all channels the first is the minimum; the sample
+    /// covers channels whose D differs.
+    /// </summary>
+    public const int DeadlineMarginSample = 16;
+
     /// <summary>How often the lag in ledgers is measured against the network's latest ledger (one extra request).</summary>
     private static readonly TimeSpan LagCheckInterval = TimeSpan.FromSeconds(10);
 
@@ -94,6 +101,8 @@ public sealed class LedgerTailer
                 if (lease is not { } token)
                 {
                     _metrics.TailerLeader.Set(0);
+                    // Only the leader measures the margin; 0 keeps a standby out of min(... != 0).
+                    _metrics.DeadlineMargin.Set(0);
                     Status.Set(TailerState.Standby);
                     await Task.Delay(_options.StandbyPollInterval, _time, ct).ConfigureAwait(false);
                     continue;
@@ -337,6 +346,20 @@ public sealed class LedgerTailer
         _metrics.Triggers.WithLabels("activity").Inc(activity);
         _metrics.Triggers.WithLabels("deadline").Inc(triggers.Count(t => t.Kind == TriggerKind.Deadline));
         _metrics.Triggers.WithLabels("follow_up").Inc(triggers.Count(t => t.Kind == TriggerKind.FollowUp));
+        await MeasureDeadlineMarginAsync(closeTime, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// watchtower_deadline_margin_min_seconds: the smallest maxTime − ledger time over channels whose
+    /// deadline is still pending (a channel leaves the schedule once its latest ratchet is on the
+    /// ledger, or when forgotten); 0 when none is.
+    /// </summary>
+    private async Task MeasureDeadlineMarginAsync(ulong closeTime, CancellationToken ct)
+    {
+        var earliest = await _store.EarliestDeadlinesAsync(DeadlineMarginSample, ct).ConfigureAwait(false);
+        var records = await Task.WhenAll(earliest.Select(d => _store.GetAsync(d.ChannelId, ct))).ConfigureAwait(false);
+        var margins = records.OfType<StoredChannel>().Select(r => (double)r.Metadata.RatchetMaxTime - closeTime).ToList();
+        _metrics.DeadlineMargin.Set(margins.Count == 0 ? 0 : margins.Min());
     }
 
     private void ForgetStaleThrottles(ulong closeTime, ulong retrigger)

@@ -261,6 +261,26 @@ public abstract class ChannelStoreContractTests
     }
 
     [Fact]
+    public async Task EarliestDeadlines_ComeInScheduleOrder_DueOrNot_WithoutFollowUps()
+    {
+        var store = CreateStore();
+        var late = Upload(new TestChannel(), 7);
+        var early = Upload(new TestChannel(), 2);
+        var middle = Upload(new TestChannel(), 4);
+        foreach (var (metadata, receipt, sealedBytes) in new[] { late, early, middle })
+        {
+            Assert.Equal(StoreOutcome.Stored, (await store.StoreAsync(_subscription, metadata, receipt, sealedBytes, Ct)).Outcome);
+        }
+        await store.ScheduleFollowUpAsync(_channel.ChannelId(), 1, Ct);
+
+        var earliest = (await store.EarliestDeadlinesAsync(2, Ct)).ToArray();
+
+        Assert.Equal([new ScheduledItem(early.Metadata.ChannelId, ScheduleKind.Deadline, early.Metadata.DeadlineTime),
+            new ScheduledItem(middle.Metadata.ChannelId, ScheduleKind.Deadline, middle.Metadata.DeadlineTime)], earliest);
+        Assert.Equal(3, (await store.EarliestDeadlinesAsync(10, Ct)).Length);
+    }
+
+    [Fact]
     public async Task FollowUps_AreDueByLedgerTimeAndRemovable()
     {
         var store = CreateStore();

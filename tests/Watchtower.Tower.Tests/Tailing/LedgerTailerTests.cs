@@ -2,7 +2,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Prometheus;
+using Watchtower.Contracts;
 using Watchtower.Contracts.Messages;
+using Watchtower.Contracts.Tests.Support;
 using Watchtower.Stellar;
 using Watchtower.Tower.Observability;
 using Watchtower.Tower.Storage;
@@ -20,6 +22,7 @@ public sealed class LedgerTailerTests : IDisposable
     private readonly InMemoryChannelStore _store = new();
     private readonly FlakyPublisher _publisher = new();
     private readonly TailerStatus _status = new();
+    private readonly TowerMetrics _metrics = new(new CollectorRegistry());
     private readonly ITailerCursor _cursor;
     private readonly LedgerTailer _tailer;
     private readonly CancellationTokenSource _stop = new();
@@ -29,7 +32,7 @@ public sealed class LedgerTailerTests : IDisposable
         var lease = new InMemoryLease(new InMemoryLeaseGroup(), "tailer", "me", TimeSpan.FromSeconds(5), _time);
         _cursor = new InMemoryTailerCursor(lease);
         _tailer = new LedgerTailer(_ledger, lease, _cursor, new WatchedIndexSync(_store, new WatchedIndex(), _time), _store, _publisher,
-            new TowerMetrics(new CollectorRegistry()), _time,
+            _metrics, _time,
             Options.Create(new TailerOptions
             {
                 StartAfterLedger = _ledger.Sequence,
@@ -71,6 +74,51 @@ public sealed class LedgerTailerTests : IDisposable
             _time.Advance(TimeSpan.FromSeconds(1));
             await Task.Delay(5);
         }
+    }
+
+    /// <summary>Stores round <paramref name="round"/> of a new channel (ratchet maxTime = RoundStart(round) + TimeoutClaim).</summary>
+    private async Task<ChannelMetadata> StoreChannelAsync(ulong round)
+    {
+        var channel = new TestChannel();
+        using var sealing = TowerSealingKey.Generate();
+        var bundle = channel.Bundle(round);
+        var sealedBundle = channel.Seal(bundle, sealing.PublicKey);
+        var subscription = new Subscription(Guid.NewGuid(), channel.WalletIdentity.AccountId, 10, 1 << 20, DateTimeOffset.MaxValue);
+        var metadata = ChannelMetadata.Of(bundle, subscription.Id);
+        var receipt = BundleReceipt.Issue(KeyPair.Random(), bundle.ChannelId, round, sealedBundle.Hash, 1);
+        Assert.Equal(StoreOutcome.Stored, (await _store.StoreAsync(subscription, metadata, receipt, sealedBundle.ToArray(), default)).Outcome);
+        return metadata;
+    }
+
+    [Fact]
+    public async Task DeadlineMargin_IsTheSmallestOverChannelsWhoseDeadlineIsPending()
+    {
+        var later = await StoreChannelAsync(round: 9);
+        var earlier = await StoreChannelAsync(round: 2);
+        var third = await StoreChannelAsync(round: 5);
+
+        var ledger = _ledger.CloseLedger();
+        await _tailer.ProcessAsync(ledger, default);
+        Assert.Equal((double)earlier.RatchetMaxTime - _ledger.CloseTime, _metrics.DeadlineMargin.Value);
+
+        // The earliest channel's latest ratchet landed: its deadline no longer counts.
+        await _store.RemoveScheduledAsync(earlier.ChannelId, ScheduleKind.Deadline, default);
+        await _tailer.ProcessAsync(_ledger.CloseLedger(), default);
+        Assert.Equal((double)third.RatchetMaxTime - _ledger.CloseTime, _metrics.DeadlineMargin.Value);
+        Assert.True(later.RatchetMaxTime > third.RatchetMaxTime);
+    }
+
+    [Fact]
+    public async Task DeadlineMargin_IsZeroWhenNoDeadlineIsPending()
+    {
+        var only = await StoreChannelAsync(round: 3);
+        await _tailer.ProcessAsync(_ledger.CloseLedger(), default);
+        Assert.NotEqual(0, _metrics.DeadlineMargin.Value);
+
+        await _store.ForgetAsync(only.ChannelId, 3, default);
+        await _tailer.ProcessAsync(_ledger.CloseLedger(), default);
+
+        Assert.Equal(0, _metrics.DeadlineMargin.Value);
     }
 
     [Fact]

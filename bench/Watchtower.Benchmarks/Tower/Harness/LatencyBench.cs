@@ -59,14 +59,18 @@ internal static class LatencyBench
         using var sealing = TowerSealingKey.Generate();
         var submissions = new SubmissionClock();
         var latest = await ledger.GetLatestLedgerAsync(default);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Ledger:PollInterval"] = options.Text("poll", "00:00:00.050"),
+            ["Tower:Tailer:StartAfterLedger"] = latest.Sequence.ToString(CultureInfo.InvariantCulture),
+        };
+        if (options.Text("concurrency", "") is { Length: > 0 } concurrency)
+        {
+            // Otherwise the service's default (Tower:Responder:Concurrency).
+            settings["Tower:Responder:Concurrency"] = concurrency;
+        }
         using var host = await TowerProcess.StartAsync(options, network, "Tail, Respond", prefix, KeyPair.Random(), sealing.ExportPrivateKey(),
-            new Dictionary<string, string?>
-            {
-                ["Ledger:PollInterval"] = options.Text("poll", "00:00:00.050"),
-                ["Tower:Tailer:StartAfterLedger"] = latest.Sequence.ToString(CultureInfo.InvariantCulture),
-                ["Tower:Responder:Concurrency"] = options.Text("concurrency", "8"),
-            },
-            services => submissions.Decorate(services));
+            settings, services => submissions.Decorate(services));
 
         // Alice's latest round goes to the tower through the ingestion pipeline, then she goes offline.
         var ingestor = host.Services.GetRequiredService<BundleIngestor>();
