@@ -275,8 +275,9 @@ internal sealed class ChannelServer
                     break;
             }
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or OverflowException or IOException or LedgerClientException or HttpRequestException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // A command that fails (bad input, ledger unreachable) is reported; the channel keeps being served.
             _out.Emit("error", $"error: {e.Message}", ("message", e.Message));
         }
     }
