@@ -128,6 +128,11 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
         await alice.ExpectAsync("stopped", cts.Token);
         Assert.Equal(0, await alice.ExitAsync(cts.Token));
         Assert.True(File.Exists(Path.Combine(State("alice"), "channel.state")));
+        if (!OperatingSystem.IsWindows())
+        {
+            // The state file holds Alice's keys: her directory is hers alone.
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(State("alice")));
+        }
     }
 
     [Fact]

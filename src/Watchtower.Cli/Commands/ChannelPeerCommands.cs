@@ -325,7 +325,7 @@ public static class ChannelPeerCommands
         {
             opened = await open().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OpeningException or ProtocolException or ChannelParameterException or LedgerClientException or HttpRequestException or IOException or SocketException)
+        catch (Exception e) when (e is OpeningException or ProtocolException or ArgumentException or LedgerClientException or HttpRequestException or IOException or SocketException)
         {
             output.Emit("failed", $"opening failed: {e.Message}", ("message", e.Message));
             return ExitFailed;
@@ -400,12 +400,23 @@ public static class ChannelPeerCommands
         return interval > TimeSpan.Zero ? interval : throw new FormatException($"--poll must be positive, got {text}");
     }
 
+    /// <summary>Refuse a directory that already holds a channel; otherwise create it readable by us only (the state file holds our keys).</summary>
     private static async Task<bool> RefuseExistingAsync(DirectoryInfo dir, TextWriter error)
     {
         if (File.Exists(PeerSession.StatePathIn(dir)))
         {
             await error.WriteLineAsync($"{dir.FullName} already holds a channel; resume it with `channel run --state {dir.FullName}`").ConfigureAwait(false);
             return true;
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            dir.Create();
+        }
+        else
+        {
+            Directory.CreateDirectory(dir.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.SetUnixFileMode(dir.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
         return false;
