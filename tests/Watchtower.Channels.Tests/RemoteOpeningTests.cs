@@ -65,6 +65,26 @@ public sealed class RemoteOpeningTests
     }
 
     [Fact]
+    public async Task OneOfThreeRefuses_TheReadyJoinerIsToldAndAbandonsWithoutSigningFunding()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var net = await Network.StartAsync(3);
+        var host = net.HostAsync(cts.Token);
+        var bob = net.JoinAsync(1, Lenient, cts.Token);
+        var carol = net.JoinAsync(2, Lenient with { MaxFeePerOperation = 10 }, cts.Token);
+        Assert.Equal(OpeningErrorCode.UnacceptableTerms, (await Assert.ThrowsAsync<OpeningException>(() => carol)).Code);
+        Assert.Equal(OpeningErrorCode.Refused, (await Assert.ThrowsAsync<OpeningException>(() => host)).Code);
+        var bobError = await Assert.ThrowsAsync<OpeningException>(() => bob);
+        Assert.Equal(OpeningErrorCode.Refused, bobError.Code);
+        Assert.Contains("participant 2", bobError.Message, StringComparison.Ordinal);
+
+        // Bob's state was saved before he said he was ready; it now records the end.
+        var (_, state) = StateCodec.Decode((await new FileChannelStore(net.StorePath(1)).LoadAsync(cts.Token))!);
+        Assert.Equal(ChannelPhase.Abandoned, state.Phase);
+        Assert.Null(state.FundingSignatures[1]);
+    }
+
+    [Fact]
     public async Task AWalletTheInitiatorDidNotNameCannotEvenLink()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
