@@ -269,6 +269,48 @@ public static class RemoteOpening
         return opened;
     }
 
+    /// <summary>
+    /// The initiator restarted (from its store) after setup but before proposing round 0: some
+    /// joiners may never have received the parameters. Send them again (a joiner that already has
+    /// them ignores the repeat) and propose round 0; returns false when the opening was past that
+    /// point (nothing to do: <see cref="ParticipantRuntime.ResyncAsync"/> covers the rest).
+    /// </summary>
+    public static async Task<bool> ResumeInitiatorAsync(ParticipantRuntime runtime, IPeerNetwork network, ImmutableArray<string> addresses, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(network);
+        var state = runtime.State;
+        if (runtime.Me != 0 || state.Phase != ChannelPhase.Opening || state.Latest is not null || state.Pending is not null || state.LastSignedRound >= 0)
+        {
+            return false;
+        }
+
+        if (addresses.Length != state.Parameters.Count)
+        {
+            throw new ArgumentException($"{addresses.Length} addresses for {state.Parameters.Count} participants", nameof(addresses));
+        }
+
+        var accepted = OpeningMessageCodec.Encode(new OpeningAccepted(state.Parameters, addresses));
+        for (var i = 1; i < state.Parameters.Count; i++)
+        {
+            try
+            {
+                await network.SendAsync(i, accepted, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+            {
+                // That joiner is down too; round 0 reaches it when it resyncs.
+            }
+        }
+
+        if (await runtime.ProposeAsync(RoundOutcome.Refunds(state.Parameters), ct).ConfigureAwait(false) is { } error)
+        {
+            throw new ProtocolException(error);
+        }
+
+        return true;
+    }
+
     /// <summary>The joiner's checks that need no ledger: our index, our entry unchanged, the host where it should be, the terms.</summary>
     public static (int Index, OpeningRefused? Problem) CheckAccepted(OpeningAccepted accepted, AccountId host, ParticipantOffer offer, JoinPolicy policy)
     {
@@ -456,70 +498,71 @@ public static class RemoteOpening
             return false;
         }
     }
+}
 
-    /// <summary>
-    /// The runtime's view of the peer network during opening: opening frames (a late refusal,
-    /// a repeated offer) are taken aside instead of reaching the channel protocol as malformed.
-    /// </summary>
-    private sealed class OpeningFilter(IPeerNetwork inner) : IPeerTransport
+/// <summary>
+/// A participant runtime's view of the peer network around opening: opening frames (a late
+/// refusal, a repeated offer or readiness, parameters sent again) are taken aside instead of
+/// reaching the channel protocol as malformed; the initiator's latest refusal is kept.
+/// </summary>
+public sealed class OpeningFilter(IPeerTransport inner) : IPeerTransport
+{
+    private volatile OpeningRefused? _refusal;
+
+    public int Self => inner.Self;
+
+    public OpeningRefused? RefusalFromInitiator => _refusal;
+
+    public ValueTask SendAsync(int to, ReadOnlyMemory<byte> payload, CancellationToken ct) => inner.SendAsync(to, payload, ct);
+
+    public async ValueTask<InboundFrame> ReceiveAsync(CancellationToken ct)
     {
-        private volatile OpeningRefused? _refusal;
-
-        public int Self => inner.Self;
-
-        public OpeningRefused? RefusalFromInitiator => _refusal;
-
-        public ValueTask SendAsync(int to, ReadOnlyMemory<byte> payload, CancellationToken ct) => inner.SendAsync(to, payload, ct);
-
-        public async ValueTask<InboundFrame> ReceiveAsync(CancellationToken ct)
+        while (true)
         {
-            while (true)
+            var frame = await inner.ReceiveAsync(ct).ConfigureAwait(false);
+            if (!Divert(frame))
             {
-                var frame = await inner.ReceiveAsync(ct).ConfigureAwait(false);
-                if (!Divert(frame))
-                {
-                    return frame;
-                }
+                return frame;
+            }
+        }
+    }
+
+    public bool TryReceive(out InboundFrame? frame)
+    {
+        while (inner.TryReceive(out frame))
+        {
+            if (!Divert(frame!))
+            {
+                return true;
             }
         }
 
-        public bool TryReceive(out InboundFrame? frame)
-        {
-            while (inner.TryReceive(out frame))
-            {
-                if (!Divert(frame!))
-                {
-                    return true;
-                }
-            }
+        frame = null;
+        return false;
+    }
 
-            frame = null;
+    // The caller owns the network.
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private bool Divert(InboundFrame frame)
+    {
+        if (!OpeningMessageCodec.IsOpeningFrame(frame.Payload))
+        {
             return false;
         }
 
-        // The caller owns the network.
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
-        private bool Divert(InboundFrame frame)
+        try
         {
-            if (!OpeningMessageCodec.IsOpeningFrame(frame.Payload))
+            if (frame.From == 0 && OpeningMessageCodec.Decode(frame.Payload) is OpeningRefused refusal)
             {
-                return false;
+                _refusal = refusal;
             }
-
-            try
-            {
-                if (frame.From == 0 && OpeningMessageCodec.Decode(frame.Payload) is OpeningRefused refusal)
-                {
-                    _refusal = refusal;
-                }
-            }
-            catch (WireFormatException)
-            {
-                // Malformed and out of turn: dropped like any other stray opening frame.
-            }
-
-            return true;
         }
+        catch (WireFormatException)
+        {
+            // Malformed and out of turn: dropped like any other stray opening frame.
+        }
+
+        return true;
     }
 }
