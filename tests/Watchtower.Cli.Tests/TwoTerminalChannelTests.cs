@@ -194,6 +194,28 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
         Assert.Equal(WalletStart.Value - Stroops.FromLumens(40).Value, await BalanceAsync(_carol, cts.Token));
     }
 
+    [Fact]
+    public async Task UsageErrors_ExitTwoWithTheReason()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        Directory.CreateDirectory(State("empty"));
+        var run = Start("channel", "run", "--state", State("empty"));
+        Assert.Equal(2, await run.ExitAsync(cts.Token));
+        Assert.Contains("session.json does not exist", run.Transcript(), StringComparison.Ordinal);
+
+        var wildcard = Start(
+            "channel", "host", "--listen", "0.0.0.0:0", "--horizon", Horizon, "-n", "standalone",
+            "--wallet", "env:WT_TEST_UNSET_SECRET", "--deposit", "1", "--funder", _funder.Seed.ToString(), "--peer", _bob.AccountId.ToString(), "--state", State("w"));
+        Assert.Equal(2, await wildcard.ExitAsync(cts.Token));
+        Assert.Contains("WT_TEST_UNSET_SECRET is not set", wildcard.Transcript(), StringComparison.Ordinal);
+
+        var advertise = Start(
+            "channel", "host", "--listen", "0.0.0.0:0", "--horizon", Horizon, "-n", "standalone",
+            "--wallet", _alice.Seed.ToString(), "--deposit", "1", "--funder", _funder.Seed.ToString(), "--peer", _bob.AccountId.ToString(), "--state", State("w"));
+        Assert.Equal(2, await advertise.ExitAsync(cts.Token));
+        Assert.Contains("give --advertise", advertise.Transcript(), StringComparison.Ordinal);
+    }
+
     private string Horizon => _server.HorizonUri.ToString();
 
     private string State(string who) => Path.Combine(_dir, who);
@@ -247,6 +269,8 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
         private readonly List<string> _transcript = [];
         private readonly ITestOutputHelper _log;
         private readonly string _name;
+        private readonly Task _stdout;
+        private readonly Task _stderr;
 
         public CliProcess(string[] args, Dictionary<string, string> environment, ITestOutputHelper log)
         {
@@ -270,8 +294,8 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
             }
 
             _process = Process.Start(start)!;
-            _ = PumpAsync();
-            _ = Task.Run(async () =>
+            _stdout = PumpAsync();
+            _stderr = Task.Run(async () =>
             {
                 while (await _process.StandardError.ReadLineAsync() is { } line)
                 {
@@ -314,11 +338,13 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
             }
         }
 
+        /// <summary>The exit code, once stdout and stderr are read to the end (so the transcript is complete).</summary>
         public async Task<int> ExitAsync(CancellationToken ct)
         {
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
             limit.CancelAfter(Patience);
             await _process.WaitForExitAsync(limit.Token);
+            await Task.WhenAll(_stdout, _stderr).WaitAsync(limit.Token);
             return _process.ExitCode;
         }
 
@@ -377,7 +403,7 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
             }
         }
 
-        private string Transcript()
+        public string Transcript()
         {
             lock (_transcript)
             {

@@ -299,8 +299,14 @@ public static class ChannelPeerCommands
                 transport.SetPeer(i, session.Peers[i]);
             }
 
-            var runtime = await ParticipantRuntime.RestoreAsync(transport, ledger, new FileChannelStore(PeerSession.StatePathIn(dir)), new RecordingBundleSink(), ct).ConfigureAwait(false);
+            // Opening frames a peer may still send (readiness, parameters again) are set aside, not refused as malformed.
+            var runtime = await ParticipantRuntime.RestoreAsync(new OpeningFilter(transport), ledger, new FileChannelStore(PeerSession.StatePathIn(dir)), new RecordingBundleSink(), ct).ConfigureAwait(false);
             await runtime.ResyncAsync(ct).ConfigureAwait(false);
+            if (await RemoteOpening.ResumeInitiatorAsync(runtime, transport, [.. session.Peers.Select(p => p.Address ?? "")], ct).ConfigureAwait(false))
+            {
+                output.Emit("opening", "resumed the opening: parameters sent again, round 0 proposed", ("message", "resumed the opening"));
+            }
+
             var server = new ChannelServer(runtime, transport, ledger, output, interval, TimeProvider.System);
             return await server.RunAsync(Console.In, ct).ConfigureAwait(false);
         });
