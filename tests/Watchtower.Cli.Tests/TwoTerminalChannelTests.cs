@@ -95,6 +95,30 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
     }
 
     [Fact]
+    public async Task TwoPaymentsInARow_TheSecondWaitsForTheFirst_AndTheChannelGoesOn()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (alice, bob) = await OpenAsync(cts.Token);
+
+        // Both lines are read before Bob answers round 1. Bob signs its ratchets as soon as he has
+        // Alice's snapshot signatures, so a round 2 replacing round 1 would leave him refusing it.
+        await alice.SendAsync("pay 10", cts.Token);
+        await alice.SendAsync("pay 20", cts.Token);
+        Assert.Equal(1L, (long)(await alice.ExpectAsync("proposed", cts.Token))["round"]!);
+        var second = await alice.ExpectAsync(["proposed", "refused"], cts.Token);
+        await ExpectRoundAsync(1, [490, 310], cts.Token, alice, bob);
+        if ((string)second["event"]! == "refused")
+        {
+            Assert.Equal("RoundInProgress", (string)second["code"]!);
+            await alice.SendAsync("pay 20", cts.Token);
+        }
+
+        await ExpectRoundAsync(2, [470, 330], cts.Token, alice, bob);
+        await bob.SendAsync("pay 5", cts.Token);
+        await ExpectRoundAsync(3, [475, 325], cts.Token, alice, bob);
+    }
+
+    [Fact]
     public async Task BobKilledMidChannel_RestartsWithRun_AndCompletesPaymentsBothWays()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -313,7 +337,10 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
         }
 
         /// <summary>The next event of this kind (earlier events of other kinds are skipped); fails on the deadline.</summary>
-        public async Task<JsonObject> ExpectAsync(string kind, CancellationToken ct, Func<JsonObject, bool>? where = null)
+        public Task<JsonObject> ExpectAsync(string kind, CancellationToken ct, Func<JsonObject, bool>? where = null) => ExpectAsync([kind], ct, where);
+
+        /// <summary>The next event of any of these kinds (earlier events of other kinds are skipped); fails on the deadline.</summary>
+        public async Task<JsonObject> ExpectAsync(string[] kinds, CancellationToken ct, Func<JsonObject, bool>? where = null)
         {
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
             limit.CancelAfter(Patience);
@@ -322,7 +349,7 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
                 while (true)
                 {
                     var e = await _events.Reader.ReadAsync(limit.Token);
-                    if ((string?)e["event"] == kind && (where is null || where(e)))
+                    if (kinds.Contains((string?)e["event"]) && (where is null || where(e)))
                     {
                         return e;
                     }
@@ -330,7 +357,7 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
             }
             catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
             {
-                throw new Xunit.Sdk.XunitException($"{_name}: no '{kind}' event ({(e is ChannelClosedException ? "the process ended" : "timed out")}); transcript:\n{Transcript()}");
+                throw new Xunit.Sdk.XunitException($"{_name}: no '{string.Join("' or '", kinds)}' event ({(e is ChannelClosedException ? "the process ended" : "timed out")}); transcript:\n{Transcript()}");
             }
         }
 
