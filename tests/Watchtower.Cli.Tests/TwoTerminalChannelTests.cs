@@ -195,6 +195,29 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
     }
 
     [Fact]
+    public async Task AliceForceCloses_BothMonitorsSettleOnceLedgerTimePassesTheSnapshotsMinTime()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (alice, bob) = await OpenAsync(cts.Token);
+        await bob.SendAsync("pay 75", cts.Token);
+        await ExpectRoundAsync(1, [575, 225], cts.Token, alice, bob);
+
+        await alice.SendAsync("force-close", cts.Token);
+        Assert.True((bool)(await alice.ExpectAsync("force-close", cts.Token))["success"]!);
+        var waiting = await bob.ExpectAsync("monitor", cts.Token, e => (string?)e["case"] == "LatestRatchet");
+        Assert.Equal("WaitUntil", (string)waiting["action"]!);
+
+        // The snapshots wait for minTime = M_1 + TIMEOUT_CLAIM + TIMEOUT_CLAIM_DELAY (3d + 1d), in ledger time.
+        await _server.AdvanceClockAsync(TimeSpan.FromDays(4) + TimeSpan.FromMinutes(1));
+        await alice.ExpectAsync("closed", cts.Token);
+        await bob.ExpectAsync("closed", cts.Token);
+        Assert.Equal(0, await alice.ExitAsync(cts.Token));
+        Assert.Equal(0, await bob.ExitAsync(cts.Token));
+        Assert.Equal(WalletStart.Value - Stroops.FromLumens(500).Value + Stroops.FromLumens(575).Value, await BalanceAsync(_alice, cts.Token));
+        Assert.Equal(WalletStart.Value - Stroops.FromLumens(300).Value + Stroops.FromLumens(225).Value, await BalanceAsync(_bob, cts.Token));
+    }
+
+    [Fact]
     public async Task UsageErrors_ExitTwoWithTheReason()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -314,10 +337,10 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
         }
 
         /// <summary>The next event of this kind (earlier events of other kinds are skipped); fails on the deadline.</summary>
-        public Task<JsonObject> ExpectAsync(string kind, CancellationToken ct) => ExpectAsync([kind], ct);
+        public Task<JsonObject> ExpectAsync(string kind, CancellationToken ct, Func<JsonObject, bool>? where = null) => ExpectAsync([kind], ct, where);
 
         /// <summary>The next event of any of these kinds (earlier events of other kinds are skipped); fails on the deadline.</summary>
-        public async Task<JsonObject> ExpectAsync(string[] kinds, CancellationToken ct)
+        public async Task<JsonObject> ExpectAsync(string[] kinds, CancellationToken ct, Func<JsonObject, bool>? where = null)
         {
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
             limit.CancelAfter(Patience);
@@ -326,7 +349,7 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
                 while (true)
                 {
                     var e = await _events.Reader.ReadAsync(limit.Token);
-                    if (kinds.Contains((string?)e["event"]))
+                    if (kinds.Contains((string?)e["event"]) && (where is null || where(e)))
                     {
                         return e;
                     }
