@@ -11,7 +11,7 @@ public sealed class FeeOptions
     /// <summary>Highest fee per operation (stroops) paid in a fee bump: the cap.</summary>
     public long MaxFeePerOperation { get; set; } = 100_000;
 
-    /// <summary>Ledger capacity usage from which the network is considered in surge pricing (then the p90 fee is offered).</summary>
+    /// <summary>Ledger capacity usage from which the network is considered in surge pricing (then a tenth above the p90 fee is offered).</summary>
     public double SurgeCapacityUsage { get; set; } = 0.9;
 }
 
@@ -25,13 +25,24 @@ public sealed record FeeBumpPlan(long FeePerOperation, long TotalFee);
 /// </summary>
 public static class FeePolicy
 {
-    /// <summary>The fee per operation likely to get a transaction into the next ledgers.</summary>
+    /// <summary>
+    /// The fee per operation likely to get a transaction into the next ledgers. In a surge the
+    /// charged fees all sit at the clearing price, so p90 is that price, and a bid equal to it only
+    /// ties with the lowest bid included (ties are broken arbitrarily, and a bid that misses costs a
+    /// 10× replace-by-fee): bid a tenth above it.
+    /// </summary>
     public static long RequiredPerOperation(FeeStatsInfo stats, FeeOptions options)
     {
         ArgumentNullException.ThrowIfNull(stats);
         ArgumentNullException.ThrowIfNull(options);
         var baseFee = Math.Max(stats.LastLedgerBaseFee, 100);
-        return stats.LedgerCapacityUsage >= options.SurgeCapacityUsage ? Math.Max(baseFee, stats.P90) : baseFee;
+        if (stats.LedgerCapacityUsage < options.SurgeCapacityUsage)
+        {
+            return baseFee;
+        }
+
+        var clearing = Math.Max(baseFee, stats.P90);
+        return clearing + Math.Max(1, clearing / 10);
     }
 
     /// <summary>

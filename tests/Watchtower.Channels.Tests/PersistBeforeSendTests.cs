@@ -83,22 +83,4 @@ public class PersistBeforeSendTests
 
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
-
-    /// <summary>Signing rounds never reach the ledger: any call fails the test.</summary>
-    private sealed class NoLedger : ILedgerClient
-    {
-        public Task<Network> GetNetworkAsync(CancellationToken ct) => throw Unexpected();
-
-        public Task<AccountSnapshot?> LoadAccountAsync(AccountId id, CancellationToken ct) => throw Unexpected();
-
-        public Task<SubmitOutcome> SubmitAsync(TransactionEnvelope envelope, CancellationToken ct) => throw Unexpected();
-
-        public Task<LedgerHeaderInfo> GetLatestLedgerAsync(CancellationToken ct) => throw Unexpected();
-
-        public Task<FeeStatsInfo> GetFeeStatsAsync(CancellationToken ct) => throw Unexpected();
-
-        public IAsyncEnumerable<ClosedLedger> StreamLedgersAsync(uint afterLedger, CancellationToken ct) => throw Unexpected();
-
-        private static InvalidOperationException Unexpected() => new("a signing round touched the ledger");
-    }
 }

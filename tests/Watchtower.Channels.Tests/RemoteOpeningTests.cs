@@ -65,6 +65,65 @@ public sealed class RemoteOpeningTests
     }
 
     [Fact]
+    public async Task OneOfThreeRefuses_TheReadyJoinerIsToldAndAbandonsWithoutSigningFunding()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var net = await Network.StartAsync(3);
+        var host = net.HostAsync(cts.Token);
+        var bob = net.JoinAsync(1, Lenient, cts.Token);
+        var carol = net.JoinAsync(2, Lenient with { MaxFeePerOperation = 10 }, cts.Token);
+        Assert.Equal(OpeningErrorCode.UnacceptableTerms, (await Assert.ThrowsAsync<OpeningException>(() => carol)).Code);
+        Assert.Equal(OpeningErrorCode.Refused, (await Assert.ThrowsAsync<OpeningException>(() => host)).Code);
+        var bobError = await Assert.ThrowsAsync<OpeningException>(() => bob);
+        Assert.Equal(OpeningErrorCode.Refused, bobError.Code);
+        Assert.Contains("participant 2", bobError.Message, StringComparison.Ordinal);
+
+        // Bob's state was saved before he said he was ready; it now records the end.
+        var (_, state) = StateCodec.Decode((await new FileChannelStore(net.StorePath(1)).LoadAsync(cts.Token))!);
+        Assert.Equal(ChannelPhase.Abandoned, state.Phase);
+        Assert.Null(state.FundingSignatures[1]);
+    }
+
+    [Fact]
+    public async Task InitiatorCrashingBeforeSendingTheParameters_ResumesFromItsStoreAndFunds()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var net = await Network.StartAsync(2);
+        // The initiator's state is saved after setup; it "crashes" before anyone hears of the parameters.
+        var host = net.HostAsync(cts.Token, (_, _) => throw new TimeoutException("simulated crash"));
+        var bob = net.JoinAsync(1, Lenient, cts.Token);
+        await Assert.ThrowsAsync<TimeoutException>(() => host);
+        Assert.False(bob.IsCompleted);
+
+        var restored = await ParticipantRuntime.RestoreAsync(
+            new OpeningFilter(net.Transports[0]), net.Ledger, new FileChannelStore(net.StorePath(0)), new RecordingBundleSink(), cts.Token);
+        var addresses = net.Transports.Select(t => t.LocalEndpoint.ToString()).ToImmutableArray();
+        Assert.True(await RemoteOpening.ResumeInitiatorAsync(restored, net.Transports[0], addresses, cts.Token));
+        while (restored.State.Phase == ChannelPhase.Opening)
+        {
+            using var tick = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
+            tick.CancelAfter(TimeSpan.FromMilliseconds(50));
+            try
+            {
+                await net.Transports[0].WaitToReceiveAsync(tick.Token);
+            }
+            catch (OperationCanceledException) when (!cts.IsCancellationRequested)
+            {
+                // poll the ledger
+            }
+
+            await restored.DrainInboxAsync((await net.Ledger.GetLatestLedgerAsync(cts.Token)).CloseTime, cts.Token);
+            await restored.FundAsync(cts.Token);
+        }
+
+        var joined = await bob;
+        Assert.Equal(ChannelPhase.Open, joined.Runtime.State.Phase);
+        Assert.Equal(restored.State.Parameters.Escrow, joined.Runtime.State.Parameters.Escrow);
+        Assert.False(await RemoteOpening.ResumeInitiatorAsync(restored, net.Transports[0], addresses, cts.Token));
+        Assert.Empty(restored.Errors);
+    }
+
+    [Fact]
     public async Task AWalletTheInitiatorDidNotNameCannotEvenLink()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -186,7 +245,7 @@ public sealed class RemoteOpeningTests
 
         public string StorePath(int i) => Path.Combine(_dir, $"p{i}.channel");
 
-        public Task<OpenedChannel> HostAsync(CancellationToken ct) => RemoteOpening.HostAsync(
+        public Task<OpenedChannel> HostAsync(CancellationToken ct, Func<OpenedChannel, CancellationToken, Task>? established = null) => RemoteOpening.HostAsync(
             new HostTerms(
                 LocalParticipant.Create(Wallets[0], new Deposit(Asset.Native, Stroops.FromLumens(100))),
                 Funder,
@@ -194,7 +253,7 @@ public sealed class RemoteOpeningTests
                 Transports[0].LocalEndpoint.ToString(),
                 LedgerChannel.Timeouts,
                 100),
-            Environment(0),
+            Environment(0) with { Established = established },
             ct);
 
         public Task<OpenedChannel> JoinAsync(int i, JoinPolicy policy, CancellationToken ct) => RemoteOpening.JoinAsync(

@@ -16,8 +16,8 @@ public class TcpRuntimeTests
         var h = new ProtocolHarness(2);
         await using var pair = await TransportTests.TcpPair.StartAsync();
         // The links prove the wallet keys; the runtimes use their own participant keys.
-        var alice = await ParticipantRuntime.CreateAsync(h.Keys[0], ChannelProtocol.FundingConfirmed(h.States[0]), pair.A, new OfflineLedger(), new InMemoryChannelStore(), new RecordingBundleSink(), cts.Token);
-        var bob = await ParticipantRuntime.CreateAsync(h.Keys[1], ChannelProtocol.FundingConfirmed(h.States[1]), pair.B, new OfflineLedger(), new InMemoryChannelStore(), new RecordingBundleSink(), cts.Token);
+        var alice = await ParticipantRuntime.CreateAsync(h.Keys[0], ChannelProtocol.FundingConfirmed(h.States[0]), pair.A, new NoLedger(), new InMemoryChannelStore(), new RecordingBundleSink(), cts.Token);
+        var bob = await ParticipantRuntime.CreateAsync(h.Keys[1], ChannelProtocol.FundingConfirmed(h.States[1]), pair.B, new NoLedger(), new InMemoryChannelStore(), new RecordingBundleSink(), cts.Token);
 
         // Funding is taken as confirmed (no ledger here). Round 0: proposal + snapshot signatures,
         // the answer (snapshot + ratchet signatures), the last ratchet signatures.
@@ -48,23 +48,5 @@ public class TcpRuntimeTests
         }
 
         Assert.Empty(runtime.Errors);
-    }
-
-    /// <summary>Off-chain rounds never reach the ledger: any call fails the test.</summary>
-    private sealed class OfflineLedger : ILedgerClient
-    {
-        public Task<Network> GetNetworkAsync(CancellationToken ct) => throw Unexpected();
-
-        public Task<AccountSnapshot?> LoadAccountAsync(AccountId id, CancellationToken ct) => throw Unexpected();
-
-        public Task<SubmitOutcome> SubmitAsync(TransactionEnvelope envelope, CancellationToken ct) => throw Unexpected();
-
-        public Task<LedgerHeaderInfo> GetLatestLedgerAsync(CancellationToken ct) => throw Unexpected();
-
-        public Task<FeeStatsInfo> GetFeeStatsAsync(CancellationToken ct) => throw Unexpected();
-
-        public IAsyncEnumerable<ClosedLedger> StreamLedgersAsync(uint afterLedger, CancellationToken ct) => throw Unexpected();
-
-        private static InvalidOperationException Unexpected() => new("an off-chain round touched the ledger");
     }
 }

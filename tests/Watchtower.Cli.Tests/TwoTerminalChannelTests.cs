@@ -95,6 +95,30 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
     }
 
     [Fact]
+    public async Task TwoPaymentsInARow_TheSecondWaitsForTheFirst_AndTheChannelGoesOn()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (alice, bob) = await OpenAsync(cts.Token);
+
+        // Both lines are read before Bob answers round 1. Bob signs its ratchets as soon as he has
+        // Alice's snapshot signatures, so a round 2 replacing round 1 would leave him refusing it.
+        await alice.SendAsync("pay 10", cts.Token);
+        await alice.SendAsync("pay 20", cts.Token);
+        Assert.Equal(1L, (long)(await alice.ExpectAsync("proposed", cts.Token))["round"]!);
+        var second = await alice.ExpectAsync(["proposed", "refused"], cts.Token);
+        await ExpectRoundAsync(1, [490, 310], cts.Token, alice, bob);
+        if ((string)second["event"]! == "refused")
+        {
+            Assert.Equal("RoundInProgress", (string)second["code"]!);
+            await alice.SendAsync("pay 20", cts.Token);
+        }
+
+        await ExpectRoundAsync(2, [470, 330], cts.Token, alice, bob);
+        await bob.SendAsync("pay 5", cts.Token);
+        await ExpectRoundAsync(3, [475, 325], cts.Token, alice, bob);
+    }
+
+    [Fact]
     public async Task BobKilledMidChannel_RestartsWithRun_AndCompletesPaymentsBothWays()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -128,6 +152,11 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
         await alice.ExpectAsync("stopped", cts.Token);
         Assert.Equal(0, await alice.ExitAsync(cts.Token));
         Assert.True(File.Exists(Path.Combine(State("alice"), "channel.state")));
+        if (!OperatingSystem.IsWindows())
+        {
+            // The state file holds Alice's keys: her directory is hers alone.
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(State("alice")));
+        }
     }
 
     [Fact]
@@ -165,20 +194,69 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
         Assert.Equal(WalletStart.Value - Stroops.FromLumens(40).Value, await BalanceAsync(_carol, cts.Token));
     }
 
+    [Fact]
+    public async Task AliceForceCloses_BothMonitorsSettleOnceLedgerTimePassesTheSnapshotsMinTime()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (alice, bob) = await OpenAsync(cts.Token);
+        await bob.SendAsync("pay 75", cts.Token);
+        await ExpectRoundAsync(1, [575, 225], cts.Token, alice, bob);
+
+        await alice.SendAsync("force-close", cts.Token);
+        Assert.True((bool)(await alice.ExpectAsync("force-close", cts.Token))["success"]!);
+        var waiting = await bob.ExpectAsync("monitor", cts.Token, e => (string?)e["case"] == "LatestRatchet");
+        Assert.Equal("WaitUntil", (string)waiting["action"]!);
+
+        // The snapshots wait for minTime = M_1 + TIMEOUT_CLAIM + TIMEOUT_CLAIM_DELAY (3d + 1d), in ledger time.
+        await _server.AdvanceClockAsync(TimeSpan.FromDays(4) + TimeSpan.FromMinutes(1));
+        await alice.ExpectAsync("closed", cts.Token);
+        await bob.ExpectAsync("closed", cts.Token);
+        Assert.Equal(0, await alice.ExitAsync(cts.Token));
+        Assert.Equal(0, await bob.ExitAsync(cts.Token));
+        Assert.Equal(WalletStart.Value - Stroops.FromLumens(500).Value + Stroops.FromLumens(575).Value, await BalanceAsync(_alice, cts.Token));
+        Assert.Equal(WalletStart.Value - Stroops.FromLumens(300).Value + Stroops.FromLumens(225).Value, await BalanceAsync(_bob, cts.Token));
+    }
+
+    [Fact]
+    public async Task UsageErrors_ExitTwoWithTheReason()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        Directory.CreateDirectory(State("empty"));
+        var run = Start("channel", "run", "--state", State("empty"));
+        Assert.Equal(2, await run.ExitAsync(cts.Token));
+        Assert.Contains("session.json does not exist", run.Transcript(), StringComparison.Ordinal);
+
+        var wildcard = Start(
+            "channel", "host", "--listen", "0.0.0.0:0", "--horizon", Horizon, "-n", "standalone",
+            "--wallet", "env:WT_TEST_UNSET_SECRET", "--deposit", "1", "--funder", _funder.Seed.ToString(), "--peer", _bob.AccountId.ToString(), "--state", State("w"));
+        Assert.Equal(2, await wildcard.ExitAsync(cts.Token));
+        Assert.Contains("WT_TEST_UNSET_SECRET is not set", wildcard.Transcript(), StringComparison.Ordinal);
+
+        var advertise = Start(
+            "channel", "host", "--listen", "0.0.0.0:0", "--horizon", Horizon, "-n", "standalone",
+            "--wallet", _alice.Seed.ToString(), "--deposit", "1", "--funder", _funder.Seed.ToString(), "--peer", _bob.AccountId.ToString(), "--state", State("w"));
+        Assert.Equal(2, await advertise.ExitAsync(cts.Token));
+        Assert.Contains("give --advertise", advertise.Transcript(), StringComparison.Ordinal);
+    }
+
     private string Horizon => _server.HorizonUri.ToString();
 
     private string State(string who) => Path.Combine(_dir, who);
 
     private async Task<(CliProcess Alice, CliProcess Bob)> OpenAsync(CancellationToken ct)
     {
+        // Secrets kept off the command line: Alice's from a file, Bob's from the environment.
+        var aliceSecret = Path.Combine(_dir, "alice.secret");
+        await File.WriteAllTextAsync(aliceSecret, _alice.Seed + "\n", ct);
         var alice = Start(
             "channel", "host", "--listen", "127.0.0.1:0", "--horizon", Horizon, "-n", "standalone",
-            "--wallet", _alice.Seed.ToString(), "--deposit", "500", "--funder", _funder.Seed.ToString(),
+            "--wallet", "file:" + aliceSecret, "--deposit", "500", "--funder", _funder.Seed.ToString(),
             "--peer", _bob.AccountId.ToString(), "--state", State("alice"), "--poll", "200ms", "--json");
         alice.Listen = (string)(await alice.ExpectAsync("listening", ct))["listen"]!;
-        var bob = Start(
+        var bob = StartWith(
+            new Dictionary<string, string> { ["WT_TEST_BOB_SECRET"] = _bob.Seed.ToString() },
             "channel", "join", "--connect", alice.Listen, "--host-wallet", _alice.AccountId.ToString(), "--listen", "127.0.0.1:0",
-            "--horizon", Horizon, "-n", "standalone", "--wallet", _bob.Seed.ToString(), "--deposit", "300",
+            "--horizon", Horizon, "-n", "standalone", "--wallet", "env:WT_TEST_BOB_SECRET", "--deposit", "300",
             "--state", State("bob"), "--poll", "200ms", "--json");
         await alice.ExpectAsync("ready", ct);
         await bob.ExpectAsync("ready", ct);
@@ -197,9 +275,11 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
 
     private async Task<long> BalanceAsync(KeyPair wallet, CancellationToken ct) => (await _ledger.LoadAccountAsync(wallet.AccountId, ct))!.Balance.Value;
 
-    private CliProcess Start(params string[] args)
+    private CliProcess Start(params string[] args) => StartWith(new Dictionary<string, string>(), args);
+
+    private CliProcess StartWith(Dictionary<string, string> environment, params string[] args)
     {
-        var p = new CliProcess(args, log);
+        var p = new CliProcess(args, environment, log);
         _processes.Add(p);
         return p;
     }
@@ -212,8 +292,10 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
         private readonly List<string> _transcript = [];
         private readonly ITestOutputHelper _log;
         private readonly string _name;
+        private readonly Task _stdout;
+        private readonly Task _stderr;
 
-        public CliProcess(string[] args, ITestOutputHelper log)
+        public CliProcess(string[] args, Dictionary<string, string> environment, ITestOutputHelper log)
         {
             _log = log;
             _name = $"{args[1]}#{Environment.TickCount64 % 10000}";
@@ -229,9 +311,14 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
                 start.ArgumentList.Add(a);
             }
 
+            foreach (var (name, value) in environment)
+            {
+                start.Environment[name] = value;
+            }
+
             _process = Process.Start(start)!;
-            _ = PumpAsync();
-            _ = Task.Run(async () =>
+            _stdout = PumpAsync();
+            _stderr = Task.Run(async () =>
             {
                 while (await _process.StandardError.ReadLineAsync() is { } line)
                 {
@@ -250,7 +337,10 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
         }
 
         /// <summary>The next event of this kind (earlier events of other kinds are skipped); fails on the deadline.</summary>
-        public async Task<JsonObject> ExpectAsync(string kind, CancellationToken ct)
+        public Task<JsonObject> ExpectAsync(string kind, CancellationToken ct, Func<JsonObject, bool>? where = null) => ExpectAsync([kind], ct, where);
+
+        /// <summary>The next event of any of these kinds (earlier events of other kinds are skipped); fails on the deadline.</summary>
+        public async Task<JsonObject> ExpectAsync(string[] kinds, CancellationToken ct, Func<JsonObject, bool>? where = null)
         {
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
             limit.CancelAfter(Patience);
@@ -259,7 +349,7 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
                 while (true)
                 {
                     var e = await _events.Reader.ReadAsync(limit.Token);
-                    if ((string?)e["event"] == kind)
+                    if (kinds.Contains((string?)e["event"]) && (where is null || where(e)))
                     {
                         return e;
                     }
@@ -267,15 +357,17 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
             }
             catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
             {
-                throw new Xunit.Sdk.XunitException($"{_name}: no '{kind}' event ({(e is ChannelClosedException ? "the process ended" : "timed out")}); transcript:\n{Transcript()}");
+                throw new Xunit.Sdk.XunitException($"{_name}: no '{string.Join("' or '", kinds)}' event ({(e is ChannelClosedException ? "the process ended" : "timed out")}); transcript:\n{Transcript()}");
             }
         }
 
+        /// <summary>The exit code, once stdout and stderr are read to the end (so the transcript is complete).</summary>
         public async Task<int> ExitAsync(CancellationToken ct)
         {
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
             limit.CancelAfter(Patience);
             await _process.WaitForExitAsync(limit.Token);
+            await Task.WhenAll(_stdout, _stderr).WaitAsync(limit.Token);
             return _process.ExitCode;
         }
 
@@ -334,7 +426,7 @@ public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifet
             }
         }
 
-        private string Transcript()
+        public string Transcript()
         {
             lock (_transcript)
             {

@@ -116,8 +116,9 @@ public static class RemoteOpening
         {
             parameters = await ChannelOpening.SetupAsync(env.Ledger, terms.Funder, [.. offers.Select(o => o!.Offer)], terms.Timeouts, terms.FeePerOperation, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or LedgerClientException or HttpRequestException or IOException)
         {
+            // The joiners are waiting for parameters: tell them, whatever went wrong.
             Refused(env, OpeningErrorCode.SetupFailed, e.Message);
             for (var i = 1; i < n; i++)
             {
@@ -128,7 +129,8 @@ public static class RemoteOpening
         }
 
         env.Progress?.Report($"setup applied: escrow {parameters.Escrow}, r_0 {parameters.InitialRatchetTarget.Value}");
-        var runtime = await ParticipantRuntime.CreateAsync(me, ChannelState.Create(parameters, 0), env.Network, env.Ledger, env.Store, env.Bundles, ct).ConfigureAwait(false);
+        var filter = new OpeningFilter(env.Network);
+        var runtime = await ParticipantRuntime.CreateAsync(me, ChannelState.Create(parameters, 0), filter, env.Ledger, env.Store, env.Bundles, ct).ConfigureAwait(false);
         var addresses = offers.Select(o => o!.Address).ToImmutableArray();
         var opened = new OpenedChannel(runtime, [.. parameters.Participants.Select((p, i) => new PeerContact(p.Wallet, addresses[i]))]);
         if (env.Established is { } established)
@@ -154,7 +156,18 @@ public static class RemoteOpening
                     break;
                 case OpeningRefused x:
                     Refused(env, OpeningErrorCode.Refused, $"participant {from}: {x.Code}: {x.Reason}");
-                    throw new OpeningException(OpeningErrorCode.Refused, $"participant {from} refused the channel: {x.Code}: {x.Reason}");
+                    var reason = $"participant {from} refused the channel: {x.Code}: {x.Reason}";
+                    for (var i = 1; i < n; i++)
+                    {
+                        if (i != from)
+                        {
+                            // The others may already be ready and waiting for round 0.
+                            await TrySendAsync(env, i, new OpeningRefused(OpeningErrorCode.Refused, reason), ct).ConfigureAwait(false);
+                        }
+                    }
+
+                    await runtime.AbandonOpeningAsync(ct).ConfigureAwait(false);
+                    throw new OpeningException(OpeningErrorCode.Refused, reason);
                 default:
                     Refused(env, OpeningErrorCode.MalformedMessage, $"participant {from} sent {message?.GetType().Name ?? "an undecodable frame"} while readiness is awaited");
                     break;
@@ -166,7 +179,7 @@ public static class RemoteOpening
             throw new ProtocolException(error);
         }
 
-        await FundAsync(runtime, env, ct).ConfigureAwait(false);
+        await FundAsync(runtime, filter, env, ct).ConfigureAwait(false);
         return opened;
     }
 
@@ -242,7 +255,8 @@ public static class RemoteOpening
             env.Network.SetPeer(i, new PeerContact(parameters.Participants[i].Wallet, AddressOf(i)));
         }
 
-        var runtime = await ParticipantRuntime.CreateAsync(me.Keys, ChannelState.Create(parameters, index), env.Network, env.Ledger, env.Store, env.Bundles, ct).ConfigureAwait(false);
+        var filter = new OpeningFilter(env.Network);
+        var runtime = await ParticipantRuntime.CreateAsync(me.Keys, ChannelState.Create(parameters, index), filter, env.Ledger, env.Store, env.Bundles, ct).ConfigureAwait(false);
         var opened = new OpenedChannel(runtime, [.. parameters.Participants.Select((q, i) => new PeerContact(q.Wallet, AddressOf(i)))]);
         if (env.Established is { } established)
         {
@@ -251,8 +265,50 @@ public static class RemoteOpening
 
         env.Progress?.Report($"parameters verified: escrow {parameters.Escrow}, we are participant {index}");
         await env.Network.SendAsync(0, OpeningMessageCodec.Encode(new OpeningReady(parameters.Id)), ct).ConfigureAwait(false);
-        await FundAsync(runtime, env, ct).ConfigureAwait(false);
+        await FundAsync(runtime, filter, env, ct).ConfigureAwait(false);
         return opened;
+    }
+
+    /// <summary>
+    /// The initiator restarted (from its store) after setup but before proposing round 0: some
+    /// joiners may never have received the parameters. Send them again (a joiner that already has
+    /// them ignores the repeat) and propose round 0; returns false when the opening was past that
+    /// point (nothing to do: <see cref="ParticipantRuntime.ResyncAsync"/> covers the rest).
+    /// </summary>
+    public static async Task<bool> ResumeInitiatorAsync(ParticipantRuntime runtime, IPeerNetwork network, ImmutableArray<string> addresses, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(network);
+        var state = runtime.State;
+        if (runtime.Me != 0 || state.Phase != ChannelPhase.Opening || state.Latest is not null || state.Pending is not null || state.LastSignedRound >= 0)
+        {
+            return false;
+        }
+
+        if (addresses.Length != state.Parameters.Count)
+        {
+            throw new ArgumentException($"{addresses.Length} addresses for {state.Parameters.Count} participants", nameof(addresses));
+        }
+
+        var accepted = OpeningMessageCodec.Encode(new OpeningAccepted(state.Parameters, addresses));
+        for (var i = 1; i < state.Parameters.Count; i++)
+        {
+            try
+            {
+                await network.SendAsync(i, accepted, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+            {
+                // That joiner is down too; round 0 reaches it when it resyncs.
+            }
+        }
+
+        if (await runtime.ProposeAsync(RoundOutcome.Refunds(state.Parameters), ct).ConfigureAwait(false) is { } error)
+        {
+            throw new ProtocolException(error);
+        }
+
+        return true;
     }
 
     /// <summary>The joiner's checks that need no ledger: our index, our entry unchanged, the host where it should be, the terms.</summary>
@@ -314,11 +370,13 @@ public static class RemoteOpening
         return terms.Count == 0 ? (index, null) : (-1, new(OpeningErrorCode.UnacceptableTerms, string.Join("; ", terms)));
     }
 
-    /// <summary>Handle frames at the current ledger time until the ledger shows the channel funded, submitting the funding transaction once it is complete.</summary>
-    public static async Task FundAsync(ParticipantRuntime runtime, OpeningEnvironment env, CancellationToken ct)
+    /// <summary>
+    /// Handle frames at the current ledger time until the ledger shows the channel funded,
+    /// submitting the funding transaction once it is complete. An initiator's refusal arriving
+    /// meanwhile (another joiner refused) abandons the opening.
+    /// </summary>
+    private static async Task FundAsync(ParticipantRuntime runtime, OpeningFilter filter, OpeningEnvironment env, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(runtime);
-        ArgumentNullException.ThrowIfNull(env);
         var round0 = false;
         while (runtime.State.Phase == ChannelPhase.Opening)
         {
@@ -326,6 +384,14 @@ public static class RemoteOpening
             {
                 var now = (await env.Ledger.GetLatestLedgerAsync(ct).ConfigureAwait(false)).CloseTime;
                 await runtime.DrainInboxAsync(now, ct).ConfigureAwait(false);
+            }
+
+            if (runtime.Me != 0 && filter.RefusalFromInitiator is { } refusal && runtime.State.FundingSignatures[runtime.Me] is null)
+            {
+                // Nothing of ours was signed for funding: the opening can end here.
+                await runtime.AbandonOpeningAsync(ct).ConfigureAwait(false);
+                Refused(env, OpeningErrorCode.Refused, $"{refusal.Code}: {refusal.Reason}");
+                throw new OpeningException(OpeningErrorCode.Refused, $"the initiator gave up: {refusal.Code}: {refusal.Reason}");
             }
 
             if (!round0 && runtime.State.Latest is not null)
@@ -431,5 +497,72 @@ public static class RemoteOpening
         {
             return false;
         }
+    }
+}
+
+/// <summary>
+/// A participant runtime's view of the peer network around opening: opening frames (a late
+/// refusal, a repeated offer or readiness, parameters sent again) are taken aside instead of
+/// reaching the channel protocol as malformed; the initiator's latest refusal is kept.
+/// </summary>
+public sealed class OpeningFilter(IPeerTransport inner) : IPeerTransport
+{
+    private volatile OpeningRefused? _refusal;
+
+    public int Self => inner.Self;
+
+    public OpeningRefused? RefusalFromInitiator => _refusal;
+
+    public ValueTask SendAsync(int to, ReadOnlyMemory<byte> payload, CancellationToken ct) => inner.SendAsync(to, payload, ct);
+
+    public async ValueTask<InboundFrame> ReceiveAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            var frame = await inner.ReceiveAsync(ct).ConfigureAwait(false);
+            if (!Divert(frame))
+            {
+                return frame;
+            }
+        }
+    }
+
+    public bool TryReceive(out InboundFrame? frame)
+    {
+        while (inner.TryReceive(out frame))
+        {
+            if (!Divert(frame!))
+            {
+                return true;
+            }
+        }
+
+        frame = null;
+        return false;
+    }
+
+    // The caller owns the network.
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private bool Divert(InboundFrame frame)
+    {
+        if (!OpeningMessageCodec.IsOpeningFrame(frame.Payload))
+        {
+            return false;
+        }
+
+        try
+        {
+            if (frame.From == 0 && OpeningMessageCodec.Decode(frame.Payload) is OpeningRefused refusal)
+            {
+                _refusal = refusal;
+            }
+        }
+        catch (WireFormatException)
+        {
+            // Malformed and out of turn: dropped like any other stray opening frame.
+        }
+
+        return true;
     }
 }

@@ -52,8 +52,8 @@ public sealed class FileChannelStore(string path) : IChannelStore
 }
 
 /// <summary>
-/// fsync of a directory, which .NET has no API for (its file handles refuse directories). On
-/// Windows a rename through MoveFileEx is durable once it returns, so this is a no-op there.
+/// fsync of a directory, which .NET has no API for (its file handles refuse directories). Windows
+/// has no directory flush (NTFS journals the rename's metadata itself), so this is a no-op there.
 /// </summary>
 internal static partial class DirectorySync
 {

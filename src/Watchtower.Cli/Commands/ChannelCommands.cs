@@ -172,6 +172,12 @@ public static class ChannelCommands
                 await output.WriteLineAsync($"monitor: {step?.Decision.Case} → {step?.Decision.Action}").ConfigureAwait(false);
                 if (step is null || step.Decision.Action == MonitorAction.StopWatching)
                 {
+                    // Every other participant reads the settlement too, so each state file ends Closed.
+                    for (var i = 1; i < group.Count; i++)
+                    {
+                        await group[i]!.CheckLedgerAsync(ct).ConfigureAwait(false);
+                    }
+
                     await WriteStatusAsync(output, group, ct).ConfigureAwait(false);
                     return 0;
                 }

@@ -25,6 +25,7 @@ public static class ChannelPeerCommands
 {
     private const int ExitUsage = 2;
     private const int ExitFailed = 1;
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(15);
 
     public static IEnumerable<Command> Create() => [CreateHost(), CreateJoin(), CreateRun()];
 
@@ -53,7 +54,7 @@ public static class ChannelPeerCommands
 
     private static Option<string> Wallet() => new("--wallet")
     {
-        Description = "Your wallet's secret seed (S…): pays your deposit, receives your payout, proves who you are on peer links",
+        Description = "Your wallet's secret seed: S…, env:VARIABLE or file:PATH (keeps it out of the process list). It pays your deposit, receives your payout, proves who you are on peer links",
         Required = true,
     };
 
@@ -83,7 +84,7 @@ public static class ChannelPeerCommands
         var state = State();
         var wallet = Wallet();
         var deposit = Deposit();
-        var funder = new Option<string>("--funder") { Description = "Secret seed of the account paying for the channel's accounts (may be your wallet)", Required = true };
+        var funder = new Option<string>("--funder") { Description = "Secret seed (S…, env:VARIABLE or file:PATH) of the account paying for the channel's accounts (may be your wallet)", Required = true };
         var peers = new Option<string[]>("--peer") { Description = "A joiner's wallet (G…), once per joiner; their order is their participant index (1, 2, …)", Required = true, Arity = ArgumentArity.OneOrMore };
         var delay = new Option<string>("--delay") { Description = "D, the synchrony bound (e.g. 1d, 6h)", DefaultValueFactory = _ => "1d" };
         var claim = new Option<string>("--timeout-claim") { Description = "TIMEOUT_CLAIM (≥ D + max round interval)", DefaultValueFactory = _ => "3d" };
@@ -114,8 +115,8 @@ public static class ChannelPeerCommands
             try
             {
                 interval = PollInterval(parse.GetValue(poll)!);
-                me = KeyPair.FromSecret(parse.GetRequiredValue(wallet));
-                payer = KeyPair.FromSecret(parse.GetRequiredValue(funder));
+                me = Secret(parse.GetRequiredValue(wallet));
+                payer = Secret(parse.GetRequiredValue(funder));
                 joiners = [.. parse.GetRequiredValue(peers).Select(AccountId.Parse)];
                 amount = Stroops.Parse(parse.GetRequiredValue(deposit));
                 timeouts = new ChannelTimeouts(
@@ -189,7 +190,7 @@ public static class ChannelPeerCommands
             try
             {
                 interval = PollInterval(parse.GetValue(poll)!);
-                me = KeyPair.FromSecret(parse.GetRequiredValue(wallet));
+                me = Secret(parse.GetRequiredValue(wallet));
                 amount = Stroops.Parse(parse.GetRequiredValue(deposit));
                 policy = new JoinPolicy(ChannelCommands.Duration(parse.GetValue(minDelay)!), ChannelCommands.Duration(parse.GetValue(maxClaim)!), parse.GetValue(maxFee), PeerMessageCodec.MaxParticipants);
                 if (parse.GetValue(hostWallet) is { } pinned)
@@ -208,11 +209,13 @@ public static class ChannelPeerCommands
             ImmutableArray<byte> context;
             try
             {
-                (hostIdentity, context) = await TcpPeerTransport.ProbeAsync(hostAddress, ct).ConfigureAwait(false);
+                using var limit = new CancellationTokenSource(ProbeTimeout, TimeProvider.System);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, limit.Token);
+                (hostIdentity, context) = await TcpPeerTransport.ProbeAsync(hostAddress, linked.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is IOException or SocketException or FormatException)
+            catch (Exception e) when (e is IOException or SocketException or FormatException || e is OperationCanceledException && !ct.IsCancellationRequested)
             {
-                await error.WriteLineAsync($"cannot reach the initiator at {hostAddress}: {e.Message}").ConfigureAwait(false);
+                await error.WriteLineAsync($"cannot reach the initiator at {hostAddress}: {(e is OperationCanceledException ? $"no answer within {ProbeTimeout.TotalSeconds} s" : e.Message)}").ConfigureAwait(false);
                 return ExitFailed;
             }
 
@@ -296,8 +299,14 @@ public static class ChannelPeerCommands
                 transport.SetPeer(i, session.Peers[i]);
             }
 
-            var runtime = await ParticipantRuntime.RestoreAsync(transport, ledger, new FileChannelStore(PeerSession.StatePathIn(dir)), new RecordingBundleSink(), ct).ConfigureAwait(false);
+            // Opening frames a peer may still send (readiness, parameters again) are set aside, not refused as malformed.
+            var runtime = await ParticipantRuntime.RestoreAsync(new OpeningFilter(transport), ledger, new FileChannelStore(PeerSession.StatePathIn(dir)), new RecordingBundleSink(), ct).ConfigureAwait(false);
             await runtime.ResyncAsync(ct).ConfigureAwait(false);
+            if (await RemoteOpening.ResumeInitiatorAsync(runtime, transport, [.. session.Peers.Select(p => p.Address ?? "")], ct).ConfigureAwait(false))
+            {
+                output.Emit("opening", "resumed the opening: parameters sent again, round 0 proposed", ("message", "resumed the opening"));
+            }
+
             var server = new ChannelServer(runtime, transport, ledger, output, interval, TimeProvider.System);
             return await server.RunAsync(Console.In, ct).ConfigureAwait(false);
         });
@@ -322,7 +331,7 @@ public static class ChannelPeerCommands
         {
             opened = await open().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OpeningException or ProtocolException or ChannelParameterException or LedgerClientException or HttpRequestException or IOException or SocketException)
+        catch (Exception e) when (e is OpeningException or ProtocolException or ArgumentException or LedgerClientException or HttpRequestException or IOException or SocketException)
         {
             output.Emit("failed", $"opening failed: {e.Message}", ("message", e.Message));
             return ExitFailed;
@@ -364,18 +373,56 @@ public static class ChannelPeerCommands
         return bound.ToString();
     }
 
+    /// <summary>A secret seed given as S…, env:VARIABLE or file:PATH (first line).</summary>
+    private static KeyPair Secret(string value)
+    {
+        string seed;
+        if (value.StartsWith("env:", StringComparison.Ordinal))
+        {
+            seed = System.Environment.GetEnvironmentVariable(value[4..]) ?? throw new FormatException($"environment variable {value[4..]} is not set");
+        }
+        else if (value.StartsWith("file:", StringComparison.Ordinal))
+        {
+            try
+            {
+                seed = File.ReadLines(value[5..]).FirstOrDefault() ?? throw new FormatException($"{value[5..]} is empty");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new FormatException($"cannot read {value[5..]}: {e.Message}", e);
+            }
+        }
+        else
+        {
+            seed = value;
+        }
+
+        return KeyPair.FromSecret(seed.Trim());
+    }
+
     private static TimeSpan PollInterval(string text)
     {
         var interval = ChannelCommands.Duration(text);
         return interval > TimeSpan.Zero ? interval : throw new FormatException($"--poll must be positive, got {text}");
     }
 
+    /// <summary>Refuse a directory that already holds a channel; otherwise create it readable by us only (the state file holds our keys).</summary>
     private static async Task<bool> RefuseExistingAsync(DirectoryInfo dir, TextWriter error)
     {
         if (File.Exists(PeerSession.StatePathIn(dir)))
         {
             await error.WriteLineAsync($"{dir.FullName} already holds a channel; resume it with `channel run --state {dir.FullName}`").ConfigureAwait(false);
             return true;
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            dir.Create();
+        }
+        else
+        {
+            Directory.CreateDirectory(dir.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.SetUnixFileMode(dir.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
         return false;

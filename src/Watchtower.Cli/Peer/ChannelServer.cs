@@ -32,6 +32,7 @@ internal sealed class ChannelServer
     private long _rejected;
     private int _sendFailures;
     private (MonitorCase, MonitorAction)? _lastDecision;
+    private readonly Lock _stallGate = new();
     private (long Round, int Polls) _stalled = (-1, 0);
 
     /// <summary>Polls a round may stay pending before we ask the peers to resend.</summary>
@@ -195,15 +196,25 @@ internal sealed class ChannelServer
     {
         if (state.Pending is not { } pending)
         {
-            _stalled = (-1, 0);
+            lock (_stallGate)
+            {
+                _stalled = (-1, 0);
+            }
+
             return;
         }
 
-        _stalled = _stalled.Round == pending.Round ? (pending.Round, _stalled.Polls + 1) : (pending.Round, 1);
-        if (_stalled.Polls % StallPolls == 0)
+        int polls;
+        lock (_stallGate)
+        {
+            _stalled = _stalled.Round == pending.Round ? (pending.Round, _stalled.Polls + 1) : (pending.Round, 1);
+            polls = _stalled.Polls;
+        }
+
+        if (polls % StallPolls == 0)
         {
             await _runtime.ResyncAsync(ct).ConfigureAwait(false);
-            if (_stalled.Polls == StallPolls)
+            if (polls == StallPolls)
             {
                 _out.Emit("resync", $"round {pending.Round} is still waiting for signatures: asking the peers to resend (every {StallPolls} polls)", ("round", pending.Round));
             }
@@ -249,7 +260,7 @@ internal sealed class ChannelServer
                     await PayAsync(words, ct).ConfigureAwait(false);
                     break;
                 case "close" when words.Length == 1:
-                    Proposed(await _runtime.ProposeCloseAsync(ct).ConfigureAwait(false), "close");
+                    Proposed(PendingRoundBlocks() ?? await _runtime.ProposeCloseAsync(ct).ConfigureAwait(false), "close");
                     break;
                 case "force-close" when words.Length == 1:
                     var outcome = await _runtime.ForceCloseAsync(ct).ConfigureAwait(false);
@@ -275,8 +286,9 @@ internal sealed class ChannelServer
                     break;
             }
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or OverflowException or IOException or LedgerClientException or HttpRequestException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // A command that fails (bad input, ledger unreachable) is reported; the channel keeps being served.
             _out.Emit("error", $"error: {e.Message}", ("message", e.Message));
         }
     }
@@ -315,7 +327,36 @@ internal sealed class ChannelServer
             throw new ArgumentException($"you can pay between 0.0000001 and {new Stroops(mine).ToAmountString()} lumens");
         }
 
-        Proposed(await _runtime.ProposeAsync(LocalChannelGroup.Payment(state, state.Me, to, amount), ct).ConfigureAwait(false), $"pay {amount.ToAmountString()} to {to}");
+        var what = $"pay {amount.ToAmountString()} to {to}";
+        Proposed(PendingRoundBlocks() ?? await _runtime.ProposeAsync(LocalChannelGroup.Payment(state, state.Me, to, amount), ct).ConfigureAwait(false), what);
+    }
+
+    /// <summary>
+    /// The protocol lets a proposal replace a pending round whose ratchets we have not signed, but a
+    /// peer that already holds every snapshot signature of that round has signed its ratchets and
+    /// can then only complete it: replacing it (two commands in a row, or a peer's proposal crossing
+    /// ours) would leave that peer refusing every later round. So a new round waits until the
+    /// pending one completes, or until it stalled for <see cref="StallPolls"/> polls despite the
+    /// resend requests (nobody is completing it).
+    /// </summary>
+    private ProtocolError? PendingRoundBlocks()
+    {
+        if (_runtime.State.Pending is not { } pending)
+        {
+            return null;
+        }
+
+        int polls;
+        lock (_stallGate)
+        {
+            polls = _stalled.Round == pending.Round ? _stalled.Polls : 0;
+        }
+
+        return polls >= StallPolls
+            ? null
+            : new ProtocolError(
+                ProtocolErrorCode.RoundInProgress,
+                $"round {pending.Round} is still collecting signatures: wait for `round {pending.Round} complete` and repeat the command");
     }
 
     private void Proposed(ProtocolError? error, string what)

@@ -58,28 +58,33 @@ internal sealed record PeerSession(string Horizon, string Listen, ImmutableArray
 
         try
         {
-            var json = JsonNode.Parse(await File.ReadAllTextAsync(path, ct).ConfigureAwait(false))!.AsObject();
+            var json = JsonNode.Parse(await File.ReadAllTextAsync(path, ct).ConfigureAwait(false)) as JsonObject
+                ?? throw new InvalidDataException($"{path} is not a JSON object");
             if ((int?)json["version"] != FormatVersion)
             {
                 throw new InvalidDataException($"{path}: unsupported session format");
             }
 
-            var context = Convert.FromHexString((string)json["context"]!);
+            var context = Convert.FromHexString(Text(json, "context"));
             if (context.Length != TcpPeerTransport.ContextSize)
             {
                 throw new InvalidDataException($"{path}: the session context must be {TcpPeerTransport.ContextSize} bytes");
             }
 
-            var peers = json["peers"]!.AsArray()
-                .Select(p => new PeerContact(AccountId.Parse((string)p!["identity"]!), (string?)p["address"]))
+            var peers = (json["peers"] as JsonArray ?? throw new InvalidDataException($"{path}: no peers"))
+                .Select(p => p as JsonObject ?? throw new InvalidDataException($"{path}: a peer is not an object"))
+                .Select(p => new PeerContact(AccountId.Parse(Text(p, "identity")), (string?)p["address"]))
                 .ToImmutableArray();
-            return new PeerSession((string)json["horizon"]!, (string)json["listen"]!, [.. context], peers);
+            return new PeerSession(Text(json, "horizon"), Text(json, "listen"), [.. context], peers);
         }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or NullReferenceException)
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
         {
             throw new InvalidDataException($"{path} is damaged: {e.Message}", e);
         }
     }
+
+    private static string Text(JsonObject json, string name) =>
+        (string?)json[name] ?? throw new InvalidDataException($"the session has no '{name}'");
 
     private static class JsonSerializerOptionsCache
     {

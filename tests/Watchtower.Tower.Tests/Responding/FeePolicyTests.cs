@@ -21,8 +21,12 @@ public class FeePolicyTests
         Assert.Equal(100, FeePolicy.RequiredPerOperation(new FeeStatsInfo(100, 500, 900, 5000, 0.5), new FeeOptions()));
 
     [Fact]
-    public void Required_IsP90_InSurge() =>
-        Assert.Equal(900, FeePolicy.RequiredPerOperation(new FeeStatsInfo(100, 500, 900, 5000, 0.95), new FeeOptions()));
+    public void Required_OutbidsP90_InSurge() =>
+        Assert.Equal(990, FeePolicy.RequiredPerOperation(new FeeStatsInfo(100, 500, 900, 5000, 0.95), new FeeOptions()));
+
+    [Fact]
+    public void Required_OutbidsTheBaseFee_InASurgeWhereP90IsBelowIt() =>
+        Assert.Equal(2200, FeePolicy.RequiredPerOperation(new FeeStatsInfo(2000, 100, 100, 100, 0.95), new FeeOptions()));
 
     [Fact]
     public void NoBump_WhenTheInnerFeeSuffices() => Assert.Null(FeePolicy.Plan(Tx(100, 2), 100, 10_000));
