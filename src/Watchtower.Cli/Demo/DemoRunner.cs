@@ -7,6 +7,7 @@ using Watchtower.Contracts.Messages;
 using Watchtower.Ledger;
 using Watchtower.Standalone;
 using Watchtower.Stellar;
+using Watchtower.TowerClient;
 using ChannelId = Watchtower.Contracts.ChannelId;
 using WalletStateStore = Watchtower.Channels.Runtime.InMemoryChannelStore;
 
@@ -130,18 +131,21 @@ public sealed class DemoRunner
         _say.Step("Alice subscribes to the tower");
         var subscription = Guid.NewGuid();
         var identity = KeyPair.Random();
-        await tower.RegisterSubscriptionAsync(subscription, identity.AccountId, _wall, _options.ReactionTimeout, ct).ConfigureAwait(false);
+        var uploads = new List<UploadOutcome>();
+        await using var aliceTower = new WalletTowerClient(tower.Bus, tower.Address, subscription, identity, _wall, new TowerClientOptions(), o => Uploaded(uploads, o));
+        await aliceTower.RegisterAsync(maxChannels: 10, maxBytes: 1_000_000, _wall.GetUtcNow().AddDays(365), ct).ConfigureAwait(false);
+        await tower.WaitForSubscriptionAsync(subscription, _wall, _options.ReactionTimeout, ct).ConfigureAwait(false);
         _say.Detail($"subscription {subscription}, wallet identity {identity.AccountId}");
-        var aliceTower = new TowerUploader(tower.Bus, tower.UploadQueue, subscription, tower.ReceiptKey, _say, "Alice");
         // Bob keeps every round he signed, as any wallet could: that is what he will cheat with.
         var bobSink = new RecordingBundleSink();
-        IBundleSink[] sinks = [aliceTower.Sink(tower.SealingKey, identity), bobSink];
+        IBundleSink[] sinks = [aliceTower, bobSink];
 
         // 5. Opening.
         _say.Step($"Opening a channel: Alice deposits {DemoNarrator.Lumens(DemoScript.Deposits[0])}, Bob {DemoNarrator.Lumens(DemoScript.Deposits[1])}");
         var participants = wallets.Select((w, i) => LocalParticipant.Create(w, new Deposit(Asset.Native, DemoScript.Deposits[i]))).ToList();
         var group = await LocalChannelGroup.OpenAsync(ledger, funder, participants, DemoScript.Timeouts, FeePerOperation,
             _ => new WalletStateStore(), i => sinks[i], ct).ConfigureAwait(false);
+        await AliceUploadedAsync(aliceTower, ct).ConfigureAwait(false);
         var parameters = group.Parameters;
         var channel = ChannelId.Derive(parameters.Network, parameters.Escrow, parameters.Participants[DemoScript.Alice].VersionAccount);
         _say.Detail($"escrow R      {parameters.Escrow} (2-of-2 of the ratchet keys), funded at sequence {parameters.FundedEscrowSequence.Value}");
@@ -163,11 +167,17 @@ public sealed class DemoRunner
                 return Finish([]);
             }
 
+            await AliceUploadedAsync(aliceTower, ct).ConfigureAwait(false);
             ShowChannel(group);
         }
 
         var latest = group[DemoScript.Alice]!.State.Latest!;
-        var acknowledged = aliceTower.AcknowledgedRounds();
+        ImmutableArray<ulong> acknowledged;
+        lock (uploads)
+        {
+            acknowledged = [.. uploads.Where(u => u.Status == UploadStatus.Accepted).Select(u => u.Round)];
+        }
+
         Check(acknowledged.SequenceEqual(Enumerable.Range(0, (int)latest.Round + 1).Select(r => (ulong)r)),
             $"the tower holds every round of Alice's, each with a verified receipt: rounds {string.Join(", ", acknowledged)}",
             $"the tower acknowledged rounds {string.Join(", ", acknowledged)} of Alice's 0..{latest.Round}");
@@ -385,6 +395,38 @@ public sealed class DemoRunner
         {
             _failures.Add(bad);
             _say.Bad(bad);
+        }
+    }
+
+    /// <summary>Alice's wallet hands each round to the tower in the background; the story waits for the answer before going on.</summary>
+    private async Task AliceUploadedAsync(WalletTowerClient client, CancellationToken ct)
+    {
+        using var limit = new CancellationTokenSource(_options.ReactionTimeout, _wall);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, limit.Token);
+        try
+        {
+            await client.WhenIdleAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            _say.Bad("Alice → tower: still no answer from the tower");
+        }
+    }
+
+    private void Uploaded(List<UploadOutcome> uploads, UploadOutcome o)
+    {
+        lock (uploads)
+        {
+            uploads.Add(o);
+        }
+
+        if (o.Status == UploadStatus.Accepted)
+        {
+            _say.Good($"Alice → tower: round {o.Round} bundle ({o.SealedBytes} bytes sealed) accepted; receipt signed by the tower at ledger {o.Receipt!.AcceptingLedger}, verified");
+        }
+        else
+        {
+            _say.Bad($"Alice → tower: round {o.Round} bundle {o.Problem}");
         }
     }
 

@@ -15,6 +15,7 @@ using Watchtower.Tower.Hosting;
 using Watchtower.Tower.Ingestion;
 using Watchtower.Tower.Storage;
 using Watchtower.Tower.Tailing;
+using Watchtower.TowerClient;
 using TowerChannelStore = Watchtower.Tower.Storage.IChannelStore;
 
 namespace Watchtower.Cli.Demo;
@@ -133,13 +134,13 @@ public sealed class DemoTower : IAsyncDisposable
         return new DemoTower(host, handle, received, receiptKey, sealing.PublicKey, prefix, stack);
     }
 
-    /// <summary>The operator's side: register the wallet's subscription, and wait until the tower holds it.</summary>
-    public async Task RegisterSubscriptionAsync(Guid id, AccountId walletIdentity, TimeProvider wallClock, TimeSpan timeout, CancellationToken ct)
+    /// <summary>The tower's queues and public keys, as a wallet's <see cref="WalletTowerClient"/> addresses them.</summary>
+    public TowerAddress Address => new(ReceiptKey, SealingKey, SubscriptionQueue, UploadQueue);
+
+    /// <summary>Wait until the tower holds the subscription (registering is a one-way message).</summary>
+    public async Task WaitForSubscriptionAsync(Guid id, TimeProvider wallClock, TimeSpan timeout, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(wallClock);
-        var endpoint = await Bus.GetSendEndpoint(SubscriptionQueue).ConfigureAwait(false);
-        await endpoint.Send(new RegisterSubscription(id, walletIdentity.ToString(), MaxChannels: 10, MaxBytes: 1_000_000,
-            ExpiresAt: wallClock.GetUtcNow().AddDays(365)), ct).ConfigureAwait(false);
         var store = _host.Services.GetRequiredService<TowerChannelStore>();
         var until = wallClock.GetUtcNow() + timeout;
         while (await store.GetSubscriptionAsync(id, ct).ConfigureAwait(false) is null)

@@ -1,0 +1,83 @@
+using MassTransit;
+
+namespace Watchtower.TowerClient;
+
+/// <summary>
+/// A wallet's own bus to a tower's RabbitMQ broker. Starting it waits for the broker, so it is
+/// started in the background, retrying with a doubling, capped backoff: the wallet serves its
+/// channel meanwhile, and uploads that find the bus not yet started are retried by <see cref="WalletTowerClient"/>.
+/// </summary>
+public sealed class TowerBus : IAsyncDisposable
+{
+    private readonly IBusControl _bus;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task<bool> _starting;
+
+    private TowerBus(IBusControl bus, TimeProvider time, TowerClientOptions options, Action<Exception> startFailed)
+    {
+        _bus = bus;
+        _starting = Task.Run(() => StartLoopAsync(time, options, startFailed, _stop.Token));
+    }
+
+    public IBus Bus => _bus;
+
+    /// <summary>A bus to the broker at <paramref name="amqp"/> (amqp://user:password@host:port/vhost); <paramref name="startFailed"/> hears each failed start.</summary>
+    public static TowerBus StartRabbitMq(Uri amqp, TimeProvider time, TowerClientOptions options, Action<Exception> startFailed)
+    {
+        ArgumentNullException.ThrowIfNull(amqp);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(startFailed);
+        if (amqp.Scheme is not ("amqp" or "amqps"))
+        {
+            throw new FormatException($"the tower's broker must be an amqp:// or amqps:// URI, got {amqp}");
+        }
+
+        return new TowerBus(MassTransit.Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(amqp)), time, options, startFailed);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        var started = await _starting.ConfigureAwait(false);
+        if (started)
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _bus.StopAsync(limit.Token).ConfigureAwait(false);
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task<bool> StartLoopAsync(TimeProvider time, TowerClientOptions options, Action<Exception> startFailed, CancellationToken ct)
+    {
+        var backoff = options.FirstRetry;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                limit.CancelAfter(options.RequestTimeout);
+                await _bus.StartAsync(limit.Token).ConfigureAwait(false);
+                return true;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                startFailed(e);
+            }
+
+            try
+            {
+                await Task.Delay(backoff, time, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.MaxRetry.Ticks));
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,250 @@
+using MassTransit;
+using Watchtower.Channels.Runtime;
+using Watchtower.Contracts;
+using Watchtower.Contracts.Messages;
+using Watchtower.Stellar;
+
+namespace Watchtower.TowerClient;
+
+/// <summary>The tower a wallet uses: its public keys (as the operator publishes them) and its queues.</summary>
+/// <param name="ReceiptKey">The ed25519 key the tower signs receipts with.</param>
+/// <param name="SealingKey">The X25519 key bundles are sealed to.</param>
+/// <param name="Subscriptions">Where <see cref="RegisterSubscription"/> / <see cref="RenewSubscription"/> go.</param>
+/// <param name="Uploads">Where <see cref="UploadBundle"/> requests go.</param>
+public sealed record TowerAddress(AccountId ReceiptKey, TowerPublicKey SealingKey, Uri Subscriptions, Uri Uploads);
+
+/// <summary>Timing of uploads: how long one request may take, and the backoff while the tower is unreachable.</summary>
+public sealed record TowerClientOptions
+{
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan FirstRetry { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MaxRetry { get; init; } = TimeSpan.FromMinutes(1);
+}
+
+public enum UploadStatus
+{
+    /// <summary>The tower holds the bundle: its receipt verified against the tower's key and the sealed bundle.</summary>
+    Accepted,
+    /// <summary>The tower refused the bundle (typed reason); retrying the same bytes would not help.</summary>
+    Rejected,
+    /// <summary>The tower answered, but its receipt does not cover this bundle or is not the tower's.</summary>
+    ReceiptRefused,
+    /// <summary>No answer (broker down, tower down, timeout): retried after <see cref="UploadOutcome.RetryIn"/> unless a newer round supersedes it.</summary>
+    Unreachable,
+}
+
+/// <summary>What became of one upload attempt.</summary>
+public sealed record UploadOutcome(ChannelId Channel, ulong Round, int SealedBytes, UploadStatus Status, BundleReceipt? Receipt, RejectionReason? Reason, string? Problem, TimeSpan? RetryIn);
+
+/// <summary>
+/// A wallet's client of one tower over the bus. As the channel runtime's <see cref="IBundleSink"/>
+/// it seals each completed round's bundle and queues it; a background loop uploads, verifies the
+/// signed receipt, and while the tower is unreachable retries with a doubling, capped backoff.
+/// Only the latest round of a channel matters to the tower, so a newer round replaces a queued
+/// older one. Every attempt is reported to <c>report</c> (called from the loop; keep it quick).
+/// </summary>
+public sealed class WalletTowerClient : IBundleSink, IAsyncDisposable
+{
+    private readonly IBus _bus;
+    private readonly TowerAddress _tower;
+    private readonly Guid _subscription;
+    private readonly KeyPair _identity;
+    private readonly TimeProvider _time;
+    private readonly TowerClientOptions _options;
+    private readonly Action<UploadOutcome> _report;
+    private readonly Dictionary<ChannelId, SealedBundle> _queued = [];
+    private readonly List<TaskCompletionSource> _idleWaiters = [];
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private bool _busy;
+
+    public WalletTowerClient(IBus bus, TowerAddress tower, Guid subscription, KeyPair walletIdentity, TimeProvider time, TowerClientOptions options, Action<UploadOutcome> report)
+    {
+        ArgumentNullException.ThrowIfNull(bus);
+        ArgumentNullException.ThrowIfNull(tower);
+        ArgumentNullException.ThrowIfNull(walletIdentity);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(report);
+        _bus = bus;
+        _tower = tower;
+        _subscription = subscription;
+        _identity = walletIdentity;
+        _time = time;
+        _options = options;
+        _report = report;
+        _loop = Task.Run(() => UploadLoopAsync(_stop.Token));
+    }
+
+    public Guid Subscription => _subscription;
+
+    /// <summary>Create (or replace) this wallet's subscription at the tower: the operator's message, for towers that let wallets subscribe themselves.</summary>
+    public async Task RegisterAsync(int maxChannels, long maxBytes, DateTimeOffset expiresAt, CancellationToken ct)
+    {
+        var endpoint = await _bus.GetSendEndpoint(_tower.Subscriptions).ConfigureAwait(false);
+        await endpoint.Send(new RegisterSubscription(_subscription, _identity.AccountId.ToString(), maxChannels, maxBytes, expiresAt), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Extend the subscription (and optionally change its quota).</summary>
+    public async Task RenewAsync(DateTimeOffset expiresAt, int? maxChannels, long? maxBytes, CancellationToken ct)
+    {
+        var endpoint = await _bus.GetSendEndpoint(_tower.Subscriptions).ConfigureAwait(false);
+        await endpoint.Send(new RenewSubscription(_subscription, expiresAt, maxChannels, maxBytes), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Seal the round's bundle and queue it (the close round has none); returns at once, the upload happens in the background.</summary>
+    public Task PublishAsync(ChannelBundle bundle, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        if (bundle.ToTowerBundle() is { } towerBundle)
+        {
+            Queue(BundleSealer.Seal(towerBundle, _tower.SealingKey, _identity));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Queue a sealed bundle, replacing an older round of the same channel still waiting.</summary>
+    public void Queue(SealedBundle sealedBundle)
+    {
+        ArgumentNullException.ThrowIfNull(sealedBundle);
+        lock (_gate)
+        {
+            if (_queued.TryGetValue(sealedBundle.ChannelId, out var waiting) && waiting.Round > sealedBundle.Round)
+            {
+                return;
+            }
+
+            _queued[sealedBundle.ChannelId] = sealedBundle;
+        }
+
+        _wake.Release();
+    }
+
+    /// <summary>Completes once nothing is queued or in flight (every queued round got an answer from the tower).</summary>
+    public Task WhenIdleAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (_queued.Count == 0 && !_busy)
+            {
+                return Task.CompletedTask;
+            }
+
+            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _idleWaiters.Add(waiter);
+            return waiter.Task.WaitAsync(ct);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        _stop.Dispose();
+        _wake.Dispose();
+    }
+
+    private async Task UploadLoopAsync(CancellationToken ct)
+    {
+        var backoff = _options.FirstRetry;
+        try
+        {
+            while (true)
+            {
+                await _wake.WaitAsync(ct).ConfigureAwait(false);
+                SealedBundle? next;
+                lock (_gate)
+                {
+                    next = _queued.Values.FirstOrDefault();
+                    if (next is not null)
+                    {
+                        _queued.Remove(next.ChannelId);
+                        _busy = true;
+                    }
+                }
+
+                if (next is null)
+                {
+                    continue;
+                }
+
+                var outcome = await UploadAsync(next, backoff, ct).ConfigureAwait(false);
+                _report(outcome);
+                if (outcome.Status == UploadStatus.Unreachable)
+                {
+                    lock (_gate)
+                    {
+                        // Put it back unless a newer round of the channel arrived meanwhile.
+                        _queued.TryAdd(next.ChannelId, next);
+                    }
+
+                    await Task.Delay(backoff, _time, ct).ConfigureAwait(false);
+                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxRetry.Ticks));
+                    _wake.Release();
+                }
+                else
+                {
+                    backoff = _options.FirstRetry;
+                }
+
+                lock (_gate)
+                {
+                    _busy = false;
+                    if (_queued.Count == 0)
+                    {
+                        foreach (var waiter in _idleWaiters)
+                        {
+                            waiter.TrySetResult();
+                        }
+
+                        _idleWaiters.Clear();
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // disposed
+        }
+    }
+
+    private async Task<UploadOutcome> UploadAsync(SealedBundle sealedBundle, TimeSpan retry, CancellationToken ct)
+    {
+        var bytes = sealedBundle.ToArray();
+        UploadOutcome Outcome(UploadStatus status, BundleReceipt? receipt = null, RejectionReason? reason = null, string? problem = null) =>
+            new(sealedBundle.ChannelId, sealedBundle.Round, bytes.Length, status, receipt, reason, problem, status == UploadStatus.Unreachable ? retry : null);
+        try
+        {
+            var client = _bus.CreateRequestClient<UploadBundle>(_tower.Uploads, RequestTimeout.After(ms: (int)_options.RequestTimeout.TotalMilliseconds));
+            var response = await client.GetResponse<BundleAccepted, BundleRejected>(new UploadBundle(_subscription, bytes), ct).ConfigureAwait(false);
+            if (response.Is(out Response<BundleAccepted>? accepted))
+            {
+                var receipt = accepted.Message.ToReceipt();
+                var check = ReceiptVerifier.Check(receipt, _tower.ReceiptKey, sealedBundle);
+                return check == ReceiptCheck.Valid ? Outcome(UploadStatus.Accepted, receipt) : Outcome(UploadStatus.ReceiptRefused, problem: $"receipt refused: {check}");
+            }
+
+            if (response.Is(out Response<BundleRejected>? rejected))
+            {
+                var r = rejected.Message;
+                return Outcome(UploadStatus.Rejected, reason: r.Reason, problem: $"rejected: {r.Reason}{(r.Problem == ContentProblem.None ? "" : " " + r.Problem)} {r.Detail}".TrimEnd());
+            }
+
+            return Outcome(UploadStatus.ReceiptRefused, problem: "unexpected response");
+        }
+        catch (FormatException e)
+        {
+            return Outcome(UploadStatus.ReceiptRefused, problem: "garbled receipt: " + e.Message);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // Timeout, broker down, bus not started yet: the same bytes are worth sending again later.
+            return Outcome(UploadStatus.Unreachable, problem: "tower unreachable: " + e.Message);
+        }
+    }
+}
