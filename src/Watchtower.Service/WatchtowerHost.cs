@@ -1,5 +1,8 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -22,16 +25,28 @@ public static class WatchtowerHost
 {
     public const string ReadyTag = "ready";
 
+    public const int DefaultHttpPort = 8080;
+
     /// <summary>Builds the application; <paramref name="args"/> accepts <c>--role ingest|tail|respond|all</c> (comma-separated for several) plus any configuration override.</summary>
     public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null)
     {
         var (roles, rest) = ExtractRoles(args);
-        var builder = WebApplication.CreateBuilder(rest);
+        // Content root = the program's folder, where appsettings.json is copied, wherever it is
+        // started from (`dotnet run --project …` from the repository root would otherwise miss it).
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = rest, ContentRootPath = AppContext.BaseDirectory });
         if (roles is not null)
         {
             builder.Configuration.AddInMemoryCollection([new("Tower:Roles", roles)]);
         }
         configure?.Invoke(builder.Configuration);
+
+        // Port 8080 as in the image and the chart, unless configured (--urls, ASPNETCORE_URLS,
+        // ASPNETCORE_HTTP_PORTS, …); Kestrel's own default would be localhost:5000.
+        if (new[] { WebHostDefaults.ServerUrlsKey, WebHostDefaults.HttpPortsKey, WebHostDefaults.HttpsPortsKey }
+            .All(key => string.IsNullOrEmpty(builder.Configuration[key])))
+        {
+            builder.WebHost.UseSetting(WebHostDefaults.HttpPortsKey, DefaultHttpPort.ToString(CultureInfo.InvariantCulture));
+        }
 
         builder.Services.AddWatchtower(builder.Configuration);
         builder.Services.AddSingleton<ReadinessCheck>();
@@ -42,9 +57,17 @@ public static class WatchtowerHost
         // Created now so every metric is exported (at zero) from the first scrape.
         app.Services.GetRequiredService<TowerMetrics>();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag) });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteReadinessAsync });
         app.MapMetrics("/metrics");
         return app;
+    }
+
+    /// <summary>The status and, when not ready, why (e.g. <c>Unhealthy: tailer Syncing</c>), so a probe's failure explains itself.</summary>
+    private static Task WriteReadinessAsync(HttpContext context, HealthReport report)
+    {
+        var reasons = report.Entries.Values.Where(e => e.Status != HealthStatus.Healthy).Select(e => e.Description).Where(d => !string.IsNullOrEmpty(d)).ToList();
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(report.Status + (reasons.Count == 0 ? "" : ": " + string.Join("; ", reasons)));
     }
 
     /// <summary>"--role x" / "--role=x" become Tower:Roles (x: ingest, tail, respond, all; comma-separated).</summary>

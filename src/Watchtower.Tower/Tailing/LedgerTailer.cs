@@ -268,7 +268,10 @@ public sealed class LedgerTailer
         await _index.LoadAsync(ct).ConfigureAwait(false);
         Interlocked.Exchange(ref _appliedLedger, cursor.Value);
         _watermark?.Advance(cursor.Value);
-        Status.Set(TailerState.Syncing, cursor);
+        // At the network's head already (a fresh start, or a network that closes ledgers only on
+        // demand): synced now, not only once the next ledger closes, which may take arbitrarily long.
+        var head = (await _ledger.GetLatestLedgerAsync(ct).ConfigureAwait(false)).Sequence;
+        Status.Set(cursor >= head ? TailerState.Synced : TailerState.Syncing, cursor);
         _metrics.TailerCursor.Set(cursor.Value);
 
         await foreach (var ledger in _ledger.StreamLedgersAsync(cursor.Value, ct).ConfigureAwait(false))

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
@@ -78,6 +79,52 @@ public class ServiceHostTests
             BuildAndStart(["--role", "respond"], Settings(("Tower:Embedded", "true"), ("Tower:Keys:SealingKey", "not base64!"))));
 
         Assert.Contains(e.Failures, f => f.Contains("SealingKey", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task HttpPort_Is8080_UnlessAddressesAreConfigured_AndAppSettingsComeFromTheProgramFolder()
+    {
+        // Both built before either is disposed: MassTransit keeps the last host's logger factory.
+        await using var unset = Build(["--role", "respond"], Settings(("Urls", null), ("Tower:Embedded", "true")));
+        await using var configured = Build(["--role", "respond"], Settings(("Tower:Embedded", "true")));
+
+        Assert.Equal("8080", unset.Configuration[WebHostDefaults.HttpPortsKey]);
+
+        // appsettings.json is read from the program's folder, not from the working directory.
+        Assert.Equal(AppContext.BaseDirectory, unset.Environment.ContentRootPath);
+        Assert.Equal("Warning", unset.Configuration["Logging:LogLevel:System.Net.Http.HttpClient"]);
+        Assert.True(string.IsNullOrEmpty(configured.Configuration[WebHostDefaults.HttpPortsKey]));
+    }
+
+    [Fact]
+    public async Task Readiness_WhenNotReady_SaysWhy()
+    {
+        // The ledger is unreachable (port 9, discard): the tailer cannot sync.
+        await using var app = Build(["--role", "tail"], Settings(("Tower:Embedded", "true")));
+        await app.StartAsync();
+        try
+        {
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            using var http = new HttpClient { BaseAddress = new Uri(address) };
+            HttpResponseMessage? ready = null;
+            for (var i = 0; i < 100 && ready?.StatusCode != HttpStatusCode.ServiceUnavailable; i++)
+            {
+                ready?.Dispose();
+                ready = await http.GetAsync(new Uri("/readyz", UriKind.Relative));
+                if (ready.StatusCode != HttpStatusCode.ServiceUnavailable)
+                {
+                    await Task.Delay(100);
+                }
+            }
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready!.StatusCode);
+            Assert.StartsWith("Unhealthy: tailer Stalled", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            ready.Dispose();
+        }
+        finally
+        {
+            await app.StopAsync();
+        }
     }
 
     [Fact]

@@ -157,6 +157,18 @@ public sealed class LedgerTailerTests : IDisposable
     }
 
     [Fact]
+    public async Task AtTheHeadOfANetworkThatClosesNothing_IsSynced()
+    {
+        var run = _tailer.RunAsync(_stop.Token);
+
+        // No ledger closes at all (a standalone closing on submit, before any submission): ready anyway.
+        await RunClockUntil(() => _status.Current.State == TailerState.Synced, "synced without a new ledger");
+        Assert.Equal(_ledger.Sequence, _status.Current.Cursor);
+        await _stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
     public async Task IdleNetwork_IsNotAStall()
     {
         var run = _tailer.RunAsync(_stop.Token);
