@@ -21,6 +21,9 @@ public sealed class TowerBus : IAsyncDisposable
 
     public IBus Bus => _bus;
 
+    /// <summary>True once the bus is up; false if it was disposed first.</summary>
+    public Task<bool> Started => _starting;
+
     /// <summary>A bus to the broker at <paramref name="amqp"/> (amqp://user:password@host:port/vhost); <paramref name="startFailed"/> hears each failed start.</summary>
     public static TowerBus StartRabbitMq(Uri amqp, TimeProvider time, TowerClientOptions options, Action<Exception> startFailed)
     {

@@ -27,7 +27,7 @@ public enum UploadStatus
 {
     /// <summary>The tower holds the bundle: its receipt verified against the tower's key and the sealed bundle.</summary>
     Accepted,
-    /// <summary>The tower refused the bundle (typed reason); retrying the same bytes would not help.</summary>
+    /// <summary>The tower refused the bundle (typed reason); retried only for a subscription it does not hold yet.</summary>
     Rejected,
     /// <summary>The tower answered, but its receipt does not cover this bundle or is not the tower's.</summary>
     ReceiptRefused,
@@ -35,7 +35,7 @@ public enum UploadStatus
     Unreachable,
 }
 
-/// <summary>What became of one upload attempt.</summary>
+/// <summary>What became of one upload attempt; <paramref name="RetryIn"/> is set when the bundle is sent again after that delay.</summary>
 public sealed record UploadOutcome(ChannelId Channel, ulong Round, int SealedBytes, UploadStatus Status, BundleReceipt? Receipt, RejectionReason? Reason, string? Problem, TimeSpan? RetryIn);
 
 /// <summary>
@@ -175,7 +175,7 @@ public sealed class WalletTowerClient : IBundleSink, IAsyncDisposable
 
                 var outcome = await UploadAsync(next, backoff, ct).ConfigureAwait(false);
                 _report(outcome);
-                if (outcome.Status == UploadStatus.Unreachable)
+                if (outcome.RetryIn is not null)
                 {
                     lock (_gate)
                     {
@@ -213,11 +213,18 @@ public sealed class WalletTowerClient : IBundleSink, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Worth sending again: no answer, or a subscription the tower does not hold yet (registering
+    /// is a one-way message on another queue, so the first upload can overtake it).
+    /// </summary>
+    private static bool Retried(UploadStatus status, RejectionReason? reason) =>
+        status == UploadStatus.Unreachable || reason == RejectionReason.UnknownSubscription;
+
     private async Task<UploadOutcome> UploadAsync(SealedBundle sealedBundle, TimeSpan retry, CancellationToken ct)
     {
         var bytes = sealedBundle.ToArray();
         UploadOutcome Outcome(UploadStatus status, BundleReceipt? receipt = null, RejectionReason? reason = null, string? problem = null) =>
-            new(sealedBundle.ChannelId, sealedBundle.Round, bytes.Length, status, receipt, reason, problem, status == UploadStatus.Unreachable ? retry : null);
+            new(sealedBundle.ChannelId, sealedBundle.Round, bytes.Length, status, receipt, reason, problem, Retried(status, reason) ? retry : null);
         try
         {
             var client = _bus.CreateRequestClient<UploadBundle>(_tower.Uploads, RequestTimeout.After(ms: (int)_options.RequestTimeout.TotalMilliseconds));

@@ -16,7 +16,7 @@ namespace Watchtower.Cli.Tests;
 /// authenticated TCP links, against a standalone network hosted here. The built CLI is spawned
 /// with --json and driven through stdin; every wait has a deadline so a hang fails the test.
 /// </summary>
-public sealed class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifetime
+public sealed partial class TwoTerminalChannelTests(ITestOutputHelper log) : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
     private static readonly Stroops WalletStart = Stroops.FromLumens(1000);

@@ -8,6 +8,7 @@ using Watchtower.Channels.Runtime;
 using Watchtower.Channels.Transport;
 using Watchtower.Channels.Wire;
 using Watchtower.Cli.Peer;
+using Watchtower.Contracts;
 using Watchtower.Ledger;
 using Watchtower.Stellar;
 
@@ -75,6 +76,44 @@ public static class ChannelPeerCommands
         Description = "Print one JSON object per line instead of text",
     };
 
+    /// <summary>The tower options shared by host, join and run.</summary>
+    private sealed class TowerOptions
+    {
+        public Option<string> Amqp { get; } = new("--tower-amqp") { Description = "The tower's RabbitMQ broker, amqp://USER:PASSWORD@HOST:PORT/ : every completed round's bundle is sealed and uploaded there, so the tower protects you while you are offline" };
+
+        public Option<string> ReceiptKey { get; } = new("--tower-receipt-key") { Description = "The tower's receipt key (G…, as its operator publishes it): receipts signed by anyone else are refused" };
+
+        public Option<string> SealingKey { get; } = new("--tower-sealing-key") { Description = "The tower's sealing key (base64 X25519 public key, as its operator publishes it): bundles are encrypted to it" };
+
+        public Option<string> Prefix { get; } = new("--tower-prefix") { Description = "The tower's key prefix, which names its queues", DefaultValueFactory = _ => "wt" };
+
+        public Option<string> Subscription { get; } = new("--subscription") { Description = "The subscription the tower's operator issued to your wallet key (GUID); without it the wallet opens its own" };
+
+        public IEnumerable<Option> All => [Amqp, ReceiptKey, SealingKey, Prefix, Subscription];
+
+        /// <summary>The tower settings, null when --tower-amqp is absent; <c>Register</c> when the wallet opens its own subscription.</summary>
+        public (TowerSettings Settings, bool Register)? Parse(ParseResult parse)
+        {
+            if (parse.GetValue(Amqp) is not { } amqp)
+            {
+                return parse.GetResult(ReceiptKey) is null && parse.GetResult(SealingKey) is null && parse.GetResult(Subscription) is null
+                    ? null
+                    : throw new FormatException("the tower options need --tower-amqp");
+            }
+
+            var receipt = parse.GetValue(ReceiptKey) ?? throw new FormatException("--tower-amqp needs --tower-receipt-key (the tower's G… receipt key)");
+            var sealing = parse.GetValue(SealingKey) ?? throw new FormatException("--tower-amqp needs --tower-sealing-key (the tower's base64 sealing key)");
+            if (!Uri.TryCreate(amqp, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
+            {
+                throw new FormatException($"--tower-amqp must be an amqp:// or amqps:// URI, got {amqp}");
+            }
+
+            var subscription = parse.GetValue(Subscription);
+            var id = subscription is null ? Guid.NewGuid() : Guid.TryParse(subscription, out var g) ? g : throw new FormatException($"--subscription must be a GUID, got {subscription}");
+            return (new TowerSettings(uri, AccountId.Parse(receipt), TowerPublicKey.Parse(sealing), parse.GetValue(Prefix)!, id), subscription is null);
+        }
+    }
+
     private static Command CreateHost()
     {
         var listen = Listen(true);
@@ -93,10 +132,12 @@ public static class ChannelPeerCommands
         var fee = new Option<uint>("--fee") { Description = "Fee per operation in stroops", DefaultValueFactory = _ => 100 };
         var poll = Poll();
         var json = Json();
+        var towerOptions = new TowerOptions();
         var command = new Command("host", "Open a channel as its initiator: wait for the named joiners, create the accounts, sign round 0, fund, then serve it")
         {
             listen, advertise, horizon, network, state, wallet, deposit, funder, peers, delay, claim, claimDelay, roundInterval, fee, poll, json,
         };
+        AddAll(command, towerOptions.All);
         command.SetAction(async (parse, ct) =>
         {
             var output = new EventOutput(parse.InvocationConfiguration.Output, parse.GetValue(json));
@@ -112,9 +153,11 @@ public static class ChannelPeerCommands
             ChannelTimeouts timeouts;
             Stroops amount;
             TimeSpan interval;
+            (TowerSettings Settings, bool Register)? tower;
             try
             {
                 interval = PollInterval(parse.GetValue(poll)!);
+                tower = towerOptions.Parse(parse);
                 me = Secret(parse.GetRequiredValue(wallet));
                 payer = Secret(parse.GetRequiredValue(funder));
                 joiners = [.. parse.GetRequiredValue(peers).Select(AccountId.Parse)];
@@ -146,7 +189,8 @@ public static class ChannelPeerCommands
 
             output.Emit("listening", $"listening on {transport.LocalEndpoint} as {me.AccountId}; joiners run `channel join --connect {address}`", ("listen", transport.LocalEndpoint.ToString()), ("identity", me.AccountId.ToString()));
             var terms = new HostTerms(LocalParticipant.Create(me, new Deposit(Asset.Native, amount)), payer, joiners, address, timeouts, parse.GetValue(fee));
-            var env = Environment(transport, ledger, dir, url, interval, output);
+            await using var link = tower is { } t ? TowerLink.Start(t.Settings, t.Register, me, output, TimeProvider.System) : null;
+            var env = Environment(transport, ledger, dir, url, interval, output, tower?.Settings, link);
             return await OpenAndServeAsync(() => RemoteOpening.HostAsync(terms, env, ct), transport, ledger, output, env.Poll, ct).ConfigureAwait(false);
         });
         return command;
@@ -168,10 +212,12 @@ public static class ChannelPeerCommands
         var maxFee = new Option<uint>("--max-fee") { Description = "Refuse a fee per operation above this (stroops)", DefaultValueFactory = _ => 10_000 };
         var poll = Poll();
         var json = Json();
+        var towerOptions = new TowerOptions();
         var command = new Command("join", "Join a channel an initiator hosts: offer your keys and deposit, check its parameters on the ledger, sign round 0, fund, then serve it")
         {
             connect, hostWallet, listen, advertise, horizon, network, state, wallet, deposit, minDelay, maxClaim, maxFee, poll, json,
         };
+        AddAll(command, towerOptions.All);
         command.SetAction(async (parse, ct) =>
         {
             var output = new EventOutput(parse.InvocationConfiguration.Output, parse.GetValue(json));
@@ -187,9 +233,11 @@ public static class ChannelPeerCommands
             JoinPolicy policy;
             AccountId? expected = null;
             TimeSpan interval;
+            (TowerSettings Settings, bool Register)? tower;
             try
             {
                 interval = PollInterval(parse.GetValue(poll)!);
+                tower = towerOptions.Parse(parse);
                 me = Secret(parse.GetRequiredValue(wallet));
                 amount = Stroops.Parse(parse.GetRequiredValue(deposit));
                 policy = new JoinPolicy(ChannelCommands.Duration(parse.GetValue(minDelay)!), ChannelCommands.Duration(parse.GetValue(maxClaim)!), parse.GetValue(maxFee), PeerMessageCodec.MaxParticipants);
@@ -240,7 +288,8 @@ public static class ChannelPeerCommands
             }
 
             output.Emit("listening", $"listening on {transport.LocalEndpoint} as {me.AccountId}; joining {hostIdentity} at {hostAddress}", ("listen", transport.LocalEndpoint.ToString()), ("identity", me.AccountId.ToString()), ("host", hostIdentity.ToString()));
-            var env = Environment(transport, ledger, dir, url, interval, output);
+            await using var link = tower is { } t ? TowerLink.Start(t.Settings, t.Register, me, output, TimeProvider.System) : null;
+            var env = Environment(transport, ledger, dir, url, interval, output, tower?.Settings, link);
             var participant = LocalParticipant.Create(me, new Deposit(Asset.Native, amount));
             return await OpenAndServeAsync(
                 () => RemoteOpening.JoinAsync(participant, address, new PeerContact(hostIdentity, hostAddress), policy, env, ct),
@@ -258,10 +307,13 @@ public static class ChannelPeerCommands
         listen.Description = "Where to accept peer links (default: where this participant listened before; peers dial that address)";
         var poll = Poll();
         var json = Json();
+        var towerOptions = new TowerOptions();
+        towerOptions.Amqp.Description += " (default: the tower the channel was opened with; giving it replaces the stored tower)";
         var command = new Command("run", "Resume serving a two-terminal channel after a restart: ask peers for what was lost, monitor, take commands")
         {
             state, horizon, listen, poll, json,
         };
+        AddAll(command, towerOptions.All);
         command.SetAction(async (parse, ct) =>
         {
             var output = new EventOutput(parse.InvocationConfiguration.Output, parse.GetValue(json));
@@ -270,10 +322,17 @@ public static class ChannelPeerCommands
             PeerSession session;
             byte[] stored;
             TimeSpan interval;
+            (TowerSettings Settings, bool Register)? tower;
             try
             {
                 interval = PollInterval(parse.GetValue(poll)!);
+                tower = towerOptions.Parse(parse);
                 session = await PeerSession.LoadAsync(dir, ct).ConfigureAwait(false);
+                if (tower is { } given)
+                {
+                    session = session with { Tower = given.Settings };
+                    await session.SaveAsync(dir, ct).ConfigureAwait(false);
+                }
                 stored = await new FileChannelStore(PeerSession.StatePathIn(dir)).LoadAsync(ct).ConfigureAwait(false)
                     ?? throw new InvalidDataException($"{PeerSession.StatePathIn(dir)} does not exist");
             }
@@ -300,7 +359,14 @@ public static class ChannelPeerCommands
             }
 
             // Opening frames a peer may still send (readiness, parameters again) are set aside, not refused as malformed.
-            var runtime = await ParticipantRuntime.RestoreAsync(new OpeningFilter(transport), ledger, new FileChannelStore(PeerSession.StatePathIn(dir)), new RecordingBundleSink(), ct).ConfigureAwait(false);
+            await using var link = session.Tower is { } settings ? TowerLink.Start(settings, tower?.Register ?? false, keys.Wallet, output, TimeProvider.System) : null;
+            var runtime = await ParticipantRuntime.RestoreAsync(
+                new OpeningFilter(transport), ledger, new FileChannelStore(PeerSession.StatePathIn(dir)), link?.Sink ?? new RecordingBundleSink(), ct).ConfigureAwait(false);
+            if (link is not null)
+            {
+                await link.ResendLatestAsync(runtime.State, ct).ConfigureAwait(false);
+            }
+
             await runtime.ResyncAsync(ct).ConfigureAwait(false);
             if (await RemoteOpening.ResumeInitiatorAsync(runtime, transport, [.. session.Peers.Select(p => p.Address ?? "")], ct).ConfigureAwait(false))
             {
@@ -313,15 +379,24 @@ public static class ChannelPeerCommands
         return command;
     }
 
-    private static OpeningEnvironment Environment(TcpPeerTransport transport, ILedgerClient ledger, DirectoryInfo dir, string horizon, TimeSpan poll, EventOutput output) => new(
+    private static OpeningEnvironment Environment(
+        TcpPeerTransport transport, ILedgerClient ledger, DirectoryInfo dir, string horizon, TimeSpan poll, EventOutput output, TowerSettings? tower, TowerLink? link) => new(
         transport,
         ledger,
         new FileChannelStore(PeerSession.StatePathIn(dir)),
-        new RecordingBundleSink(),
+        link?.Sink ?? new RecordingBundleSink(),
         TimeProvider.System,
         poll,
         new Progress(output),
-        (opened, ct) => new PeerSession(horizon, transport.LocalEndpoint.ToString(), transport.Context, opened.Peers).SaveAsync(dir, ct));
+        (opened, ct) => new PeerSession(horizon, transport.LocalEndpoint.ToString(), transport.Context, opened.Peers, tower).SaveAsync(dir, ct));
+
+    private static void AddAll(Command command, IEnumerable<Option> options)
+    {
+        foreach (var option in options)
+        {
+            command.Options.Add(option);
+        }
+    }
 
     /// <summary>Open (host or join), then serve; an opening the other side or the ledger refused exits 1 with the reason.</summary>
     private static async Task<int> OpenAndServeAsync(Func<Task<OpenedChannel>> open, TcpPeerTransport transport, ILedgerClient ledger, EventOutput output, TimeSpan poll, CancellationToken ct)

@@ -2,17 +2,18 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Watchtower.Channels.Transport;
+using Watchtower.Contracts;
 using Watchtower.Stellar;
 
 namespace Watchtower.Cli.Peer;
 
 /// <summary>
 /// What a two-terminal participant needs besides its channel state to come back after a restart:
-/// the ledger it uses, where it listens, the session its links are bound to, and every peer's
-/// identity and address. Stored as <c>session.json</c> beside <c>channel.state</c> (no secrets:
-/// those stay in the state file).
+/// the ledger it uses, where it listens, the session its links are bound to, every peer's
+/// identity and address, and the tower it uploads to (if any). Stored as <c>session.json</c>
+/// beside <c>channel.state</c> (no wallet secrets: those stay in the state file).
 /// </summary>
-internal sealed record PeerSession(string Horizon, string Listen, ImmutableArray<byte> Context, ImmutableArray<PeerContact> Peers)
+internal sealed record PeerSession(string Horizon, string Listen, ImmutableArray<byte> Context, ImmutableArray<PeerContact> Peers, TowerSettings? Tower)
 {
     public const string FileName = "session.json";
     public const string StateFileName = "channel.state";
@@ -34,6 +35,19 @@ internal sealed record PeerSession(string Horizon, string Listen, ImmutableArray
             ["context"] = Convert.ToHexString(Context.AsSpan()),
             ["peers"] = new JsonArray([.. Peers.Select(p => (JsonNode)new JsonObject { ["identity"] = p.Identity.ToString(), ["address"] = p.Address })]),
         };
+        if (Tower is { } tower)
+        {
+            // The broker URI may carry the broker's user and password: the directory is ours alone (see RefuseExistingAsync).
+            json["tower"] = new JsonObject
+            {
+                ["amqp"] = tower.Amqp.ToString(),
+                ["receiptKey"] = tower.ReceiptKey.ToString(),
+                ["sealingKey"] = tower.SealingKey.ToString(),
+                ["prefix"] = tower.Prefix,
+                ["subscription"] = tower.Subscription.ToString(),
+            };
+        }
+
         dir.Create();
         var path = PathIn(dir);
         var temp = path + ".tmp";
@@ -75,7 +89,16 @@ internal sealed record PeerSession(string Horizon, string Listen, ImmutableArray
                 .Select(p => p as JsonObject ?? throw new InvalidDataException($"{path}: a peer is not an object"))
                 .Select(p => new PeerContact(AccountId.Parse(Text(p, "identity")), (string?)p["address"]))
                 .ToImmutableArray();
-            return new PeerSession(Text(json, "horizon"), Text(json, "listen"), [.. context], peers);
+            TowerSettings? tower = null;
+            if (json["tower"] is { } t)
+            {
+                var o = t as JsonObject ?? throw new InvalidDataException($"{path}: 'tower' is not an object");
+                tower = new TowerSettings(
+                    new Uri(Text(o, "amqp"), UriKind.Absolute), AccountId.Parse(Text(o, "receiptKey")), TowerPublicKey.Parse(Text(o, "sealingKey")),
+                    Text(o, "prefix"), Guid.Parse(Text(o, "subscription")));
+            }
+
+            return new PeerSession(Text(json, "horizon"), Text(json, "listen"), [.. context], peers, tower);
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
         {

@@ -86,11 +86,13 @@ public sealed class ChannelResponder(
             {
                 case SubmitRatchet ratchet:
                 {
+                    // The reaction is the submission; the ledger API answers only once a ledger includes it.
+                    var submittedAt = time.GetUtcNow();
                     var result = await submitter.SubmitAsync(c.Bundle.Ratchet, "ratchet", c.Bundle.Network, ct).ConfigureAwait(false);
                     switch (result.Result)
                     {
                         case SubmitResult.Applied:
-                            metrics.ReactionLatency.Observe(Math.Max(0, (time.GetUtcNow() - c.Trigger.LedgerCloseTime).TotalSeconds));
+                            metrics.ReactionLatency.Observe(Math.Max(0, (submittedAt - c.Trigger.LedgerCloseTime).TotalSeconds));
                             if (ratchet.Reason == RatchetReason.Breach)
                             {
                                 metrics.Outcomes.WithLabels("breach_countered").Inc();

@@ -16,8 +16,9 @@ public sealed class ResponderOptions
     /// <summary>
     /// Concurrent triggers one responder process handles. A slot stays taken while a submission
     /// waits for its ledger (Horizon answers once the transaction is in, up to a close interval),
-    /// so this bounds how many breaches of one ledger are answered at once, not CPU use.
+    /// so this bounds how many breaches of one ledger are answered at once, not CPU use: more
+    /// breaches than slots (× replicas) wait a ledger per batch (BENCHMARKS.md, tower latency).
     /// </summary>
     [Range(1, 256)]
-    public int Concurrency { get; set; } = 64;
+    public int Concurrency { get; set; } = 128;
 }

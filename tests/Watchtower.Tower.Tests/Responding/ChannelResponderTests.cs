@@ -31,6 +31,21 @@ public class ChannelResponderTests
     }
 
     [Fact]
+    public async Task ReactionLatency_RunsFromTheLedgerCloseToTheSubmission_NotToItsInclusion()
+    {
+        using var rig = new ResponderRig();
+        await rig.UploadAsync();
+        rig.Ledger.Apply(rig.Channel.Ratchet(1, participant: 1));
+        // The ledger API answers a submission only once the next ledger includes it, 5 s later.
+        rig.Ledger.OnSubmit = () => rig.Time.Advance(TimeSpan.FromSeconds(5));
+
+        await rig.TriggerAsync(TriggerKind.Activity); // handled 1 s after the close
+
+        Assert.Equal(1, rig.Metrics.ReactionLatency.Count);
+        Assert.Equal(1.0, rig.Metrics.ReactionLatency.Sum);
+    }
+
+    [Fact]
     public async Task Deadline_WithTheWalletOffline_ForceClosesAtTheLatestState()
     {
         using var rig = new ResponderRig();
@@ -158,7 +173,8 @@ public class ChannelResponderTests
         Assert.Equal(rig.R.Value, rig.EscrowSequence);
         var bump = Assert.IsType<FeeBumpEnvelope>(rig.Ledger.Applied[^1]);
         Assert.Equal(rig.FeePayer.Keys!.AccountId, bump.FeeBump.FeeSource.Account);
-        Assert.Equal(5000 * 2, bump.FeeBump.Fee);
+        // In the surge the bid is a tenth above the clearing price, per operation (fee bump + ratchet).
+        Assert.Equal(5500 * 2, bump.FeeBump.Fee);
         Assert.Equal(1, rig.Metrics.FeeBumps.Value);
     }
 

@@ -130,8 +130,12 @@ internal sealed class SimulatedLedger : ILedgerClient
         }
     }
 
+    /// <summary>Runs on every submission before it is applied (e.g. a test moving its clock: inclusion takes time).</summary>
+    public Action? OnSubmit { get; set; }
+
     public Task<SubmitOutcome> SubmitAsync(TransactionEnvelope envelope, CancellationToken ct)
     {
+        OnSubmit?.Invoke();
         lock (_gate)
         {
             if (FailNextSubmissions > 0)

@@ -57,7 +57,9 @@ internal static class LatencyBench
         log.WriteLine(FormattableString.Invariant($"latency: opened {channels} channels on the standalone network in {opened.Elapsed.TotalSeconds:F1} s"));
 
         using var sealing = TowerSealingKey.Generate();
-        var submissions = new SubmissionClock();
+        // --inclusion-delay-ms: the tower's submissions answer only after this long, as Horizon answers
+        // at inclusion on a network closing every few seconds (this standalone closes at once).
+        var submissions = new SubmissionClock(TimeSpan.FromMilliseconds(options.Int("inclusion-delay-ms", 0)));
         var latest = await ledger.GetLatestLedgerAsync(default);
         var settings = new Dictionary<string, string?>
         {
@@ -128,7 +130,7 @@ internal static class LatencyBench
         for (var i = 0; i < channels; i++)
         {
             long at;
-            while (!submissions.TryGet(rigs[i].AliceVersion, out at) && deadline.Elapsed < TimeSpan.FromSeconds(60))
+            while (!submissions.TryGet(rigs[i].AliceVersion, out at) && deadline.Elapsed < TimeSpan.FromSeconds(120))
             {
                 await Task.Delay(10);
             }
@@ -143,7 +145,7 @@ internal static class LatencyBench
         var lower = scored.Select(i => Stopwatch.GetElapsedTime(breaches[i].Answered, countered[i]).TotalMilliseconds).Order().ToArray();
         var staleCall = scored.Select(i => Stopwatch.GetElapsedTime(breaches[i].Start, breaches[i].Answered).TotalMilliseconds).Order().ToArray();
         log.WriteLine(FormattableString.Invariant(
-            $"latency: {upper.Length} of {measured} breaches countered ({missing} not within 60 s, warm-up included); warm-up breaches (not scored) {string.Join(", ", warm)} ms; load average after {Machine.LoadAverage()}"));
+            $"latency: {upper.Length} of {measured} breaches countered ({missing} not within 120 s, warm-up included); warm-up breaches (not scored) {string.Join(", ", warm)} ms; load average after {Machine.LoadAverage()}"));
         log.WriteLine(FormattableString.Invariant(
             $"latency: close → counter submitted, from the stale submission's start (upper bound): p50 {Percentile(upper, 0.5):F1} ms, p90 {Percentile(upper, 0.9):F1} ms, p99 {Percentile(upper, 0.99):F1} ms, max {upper.LastOrDefault():F1} ms"));
         log.WriteLine(FormattableString.Invariant(
@@ -216,9 +218,11 @@ internal static class LatencyBench
     }
 
     /// <summary>Wraps the tower's ledger client to note when each transaction source is first submitted.</summary>
-    private sealed class SubmissionClock
+    private sealed class SubmissionClock(TimeSpan inclusionDelay)
     {
         private readonly ConcurrentDictionary<AccountId, long> _first = new();
+
+        public TimeSpan InclusionDelay => inclusionDelay;
 
         public bool TryGet(AccountId source, out long timestamp) => _first.TryGetValue(source, out timestamp);
 
@@ -231,7 +235,7 @@ internal static class LatencyBench
 
         private sealed class Timed(ILedgerClient inner, SubmissionClock clock) : ILedgerClient
         {
-            public Task<SubmitOutcome> SubmitAsync(TransactionEnvelope envelope, CancellationToken ct)
+            public async Task<SubmitOutcome> SubmitAsync(TransactionEnvelope envelope, CancellationToken ct)
             {
                 var source = envelope switch
                 {
@@ -243,7 +247,12 @@ internal static class LatencyBench
                 {
                     clock._first.TryAdd(s, Stopwatch.GetTimestamp());
                 }
-                return inner.SubmitAsync(envelope, ct);
+                var outcome = await inner.SubmitAsync(envelope, ct);
+                if (clock.InclusionDelay > TimeSpan.Zero)
+                {
+                    await Task.Delay(clock.InclusionDelay, ct);
+                }
+                return outcome;
             }
 
             public Task<Network> GetNetworkAsync(CancellationToken ct) => inner.GetNetworkAsync(ct);

@@ -1,0 +1,120 @@
+using Watchtower.Channels.Wire;
+using Watchtower.Cli.Demo;
+using Watchtower.Contracts.Messages;
+using Watchtower.Stellar;
+using Xunit;
+using ChannelId = Watchtower.Contracts.ChannelId;
+
+namespace Watchtower.Cli.Tests;
+
+/// <summary>
+/// The product end to end: a two-terminal wallet that uploads every round to a real tower
+/// (ingestion, tailer and responders on RabbitMQ and Redis, its own key prefix), then goes offline
+/// while its peer cheats. Same class as the other two-terminal tests, so they never compete for the cores.
+/// </summary>
+public sealed partial class TwoTerminalChannelTests
+{
+    private static readonly TimeSpan TowerPatience = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task AliceUploadsEveryRoundAndQuits_BobPublishesAStaleRatchet_TheTowerCountersAndAliceGetsHerLatestBalance()
+    {
+        var redis = Environment.GetEnvironmentVariable("WATCHTOWER_TEST_REDIS");
+        var rabbit = Environment.GetEnvironmentVariable("WATCHTOWER_TEST_RABBITMQ");
+        Assert.True(!string.IsNullOrWhiteSpace(redis) && !string.IsNullOrWhiteSpace(rabbit),
+            "WATCHTOWER_TEST_REDIS (host:port) and WATCHTOWER_TEST_RABBITMQ (amqp URI) must name running servers; scripts/test.sh starts them");
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var ct = cts.Token;
+
+        // The tower pays its own fees; it tails the network from here on.
+        var towerFees = KeyPair.Random();
+        var root = await _ledger.LoadAccountAsync(_server.Root.AccountId, ct);
+        var funded = await _ledger.SubmitAsync(
+            new TransactionBuilder(_server.Root.AccountId, root!.Sequence).AddOperation(new CreateAccountOperation(towerFees.AccountId, Stroops.FromLumens(100)))
+                .BuildEnvelope().Sign(_server.Network, _server.Root), ct);
+        Assert.True(funded.Success, funded.ResultCodesText);
+        var startAfter = (await _ledger.GetLatestLedgerAsync(ct)).Sequence;
+        using var towerLog = new StringWriter();
+        await using var tower = await DemoTower.StartAsync(
+            _server, startAfter, towerFees, new DemoOptions(DemoScenario.Breach, new DemoStack(new Uri(rabbit!), redis!)), new DemoNarrator(towerLog), ct);
+        try
+        {
+            Assert.True(await EventuallyAsync(() => tower.Tailer.Current.Cursor >= startAfter, pumpLedgers: false, ct), "the tower's tailer did not start");
+
+            string[] towerFlags =
+            [
+                "--tower-amqp", rabbit!, "--tower-receipt-key", tower.ReceiptKey.ToString(), "--tower-sealing-key", tower.SealingKey.ToString(), "--tower-prefix", tower.KeyPrefix,
+            ];
+            var alice = Start([
+                "channel", "host", "--listen", "127.0.0.1:0", "--horizon", Horizon, "-n", "standalone",
+                "--wallet", _alice.Seed.ToString(), "--deposit", "500", "--funder", _funder.Seed.ToString(),
+                "--peer", _bob.AccountId.ToString(), "--state", State("alice"), "--poll", "200ms", "--json", .. towerFlags]);
+            alice.Listen = (string)(await alice.ExpectAsync("listening", ct))["listen"]!;
+            var bob = Start(
+                "channel", "join", "--connect", alice.Listen, "--listen", "127.0.0.1:0", "--horizon", Horizon, "-n", "standalone",
+                "--wallet", _bob.Seed.ToString(), "--deposit", "300", "--state", State("bob"), "--poll", "200ms", "--json");
+            await alice.ExpectAsync("ready", ct);
+            await bob.ExpectAsync("ready", ct);
+            await alice.ExpectAsync("uploaded", ct, e => (long)e["round"]! == 0);
+
+            await alice.SendAsync("pay 100", ct);
+            await ExpectRoundAsync(1, [400, 400], ct, alice, bob);
+            await alice.ExpectAsync("uploaded", ct, e => (long)e["round"]! == 1);
+            // Bob keeps his round-1 state: it pays him 400, more than he will have at the end.
+            var staleCopy = Path.Combine(_dir, "bob-round-1.state");
+            File.Copy(Path.Combine(State("bob"), "channel.state"), staleCopy);
+            await bob.SendAsync("pay 30", ct);
+            await ExpectRoundAsync(2, [430, 370], ct, alice, bob);
+            await alice.SendAsync("pay 10", ct);
+            await ExpectRoundAsync(3, [420, 380], ct, alice, bob);
+            var uploaded = await alice.ExpectAsync("uploaded", ct, e => (long)e["round"]! == 3);
+            var aliceChannel = ChannelId.Parse((string)uploaded["channel"]!);
+
+            // Both go offline: nobody but the tower watches the ledger for Alice.
+            await alice.SendAsync("quit", ct);
+            await bob.SendAsync("quit", ct);
+            Assert.Equal(0, await alice.ExitAsync(ct));
+            Assert.Equal(0, await bob.ExitAsync(ct));
+
+            var stale = StateCodec.Decode(await File.ReadAllBytesAsync(staleCopy, ct)).State.Latest!;
+            Assert.Equal(1, stale.Round);
+            var cheated = await _ledger.SubmitAsync(stale.Ratchet, ct);
+            Assert.True(cheated.Success, cheated.ResultCodesText);
+
+            Assert.True(await EventuallyAsync(() => tower.Events.Find<BreachCountered>(aliceChannel) is not null, pumpLedgers: true, ct), "the tower did not counter the stale ratchet");
+            Assert.Equal(3UL, tower.Events.Find<BreachCountered>(aliceChannel)!.Round);
+
+            // Round 3's snapshots wait for minTime = M_3 + TIMEOUT_CLAIM + TIMEOUT_CLAIM_DELAY (3d + 1d), in ledger time.
+            await _server.AdvanceClockAsync(TimeSpan.FromDays(4) + TimeSpan.FromMinutes(1));
+            Assert.True(await EventuallyAsync(() => tower.Events.Find<ChannelSettled>(aliceChannel) is not null, pumpLedgers: true, ct), "the tower did not settle the channel");
+
+            Assert.Equal(WalletStart.Value - Stroops.FromLumens(500).Value + Stroops.FromLumens(420).Value, await BalanceAsync(_alice, ct));
+            Assert.Equal(WalletStart.Value - Stroops.FromLumens(300).Value + Stroops.FromLumens(380).Value, await BalanceAsync(_bob, ct));
+        }
+        finally
+        {
+            log.WriteLine(towerLog.ToString());
+        }
+    }
+
+    /// <summary>Poll a condition the tower makes true, closing ledgers meanwhile if asked; false after <see cref="TowerPatience"/>.</summary>
+    private async Task<bool> EventuallyAsync(Func<bool> done, bool pumpLedgers, CancellationToken ct)
+    {
+        var until = DateTimeOffset.UtcNow + TowerPatience;
+        while (!done())
+        {
+            if (DateTimeOffset.UtcNow > until)
+            {
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
+            if (pumpLedgers)
+            {
+                await _server.CloseLedgerAsync();
+            }
+        }
+
+        return true;
+    }
+}
