@@ -62,7 +62,7 @@ public sealed class ChannelResponder(
             var decision = ChannelDecision.Decide(round, new Observation(escrow?.Sequence, closeTime), deadline.Value.SafetyMargin);
             log.LogInformation("Channel {Channel} ({Kind} at ledger {Ledger}): R at {Sequence}, {Situation} -> {Actions}",
                 trigger.ChannelId, trigger.Kind, trigger.LedgerSequence, escrow?.Sequence.Value, decision.Situation,
-                string.Join(", ", decision.Actions.Select(a => a.GetType().Name)));
+                decision.Actions.IsEmpty ? "no action" : string.Join(", ", decision.Actions.Select(a => a.GetType().Name)));
             if (!await ExecuteAsync(context, decision, escrow?.Sequence, ct).ConfigureAwait(false))
             {
                 return;

@@ -173,7 +173,8 @@ public class ChannelResponderTests
         Assert.Equal(rig.R.Value, rig.EscrowSequence);
         var bump = Assert.IsType<FeeBumpEnvelope>(rig.Ledger.Applied[^1]);
         Assert.Equal(rig.FeePayer.Keys!.AccountId, bump.FeeBump.FeeSource.Account);
-        Assert.Equal(5000 * 2, bump.FeeBump.Fee);
+        // In the surge the bid is a tenth above the clearing price, per operation (fee bump + ratchet).
+        Assert.Equal(5500 * 2, bump.FeeBump.Fee);
         Assert.Equal(1, rig.Metrics.FeeBumps.Value);
     }
 
