@@ -174,8 +174,7 @@ public sealed class WalletTowerClient : IBundleSink, IAsyncDisposable
                 }
 
                 var outcome = await UploadAsync(next, backoff, ct).ConfigureAwait(false);
-                _report(outcome);
-                if (outcome.RetryIn is not null)
+                if (outcome.RetryIn is { } delay)
                 {
                     lock (_gate)
                     {
@@ -183,13 +182,17 @@ public sealed class WalletTowerClient : IBundleSink, IAsyncDisposable
                         _queued.TryAdd(next.ChannelId, next);
                     }
 
-                    await Task.Delay(backoff, _time, ct).ConfigureAwait(false);
+                    // The wait starts before it is reported, so whoever hears the report can move the clock past it.
+                    var wait = Task.Delay(delay, _time, ct);
+                    _report(outcome);
+                    await wait.ConfigureAwait(false);
                     backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxRetry.Ticks));
                     _wake.Release();
                 }
                 else
                 {
                     backoff = _options.FirstRetry;
+                    _report(outcome);
                 }
 
                 lock (_gate)

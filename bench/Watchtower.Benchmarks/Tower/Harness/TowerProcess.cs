@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -45,6 +44,4 @@ internal static class TowerProcess
         await host.StartAsync();
         return host;
     }
-
-    public static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 }
