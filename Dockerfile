@@ -14,6 +14,7 @@ COPY src/Watchtower.Tower/Watchtower.Tower.csproj src/Watchtower.Tower/
 COPY src/Watchtower.Service/Watchtower.Service.csproj src/Watchtower.Service/
 COPY src/Watchtower.Standalone/Watchtower.Standalone.csproj src/Watchtower.Standalone/
 COPY src/Watchtower.Channels/Watchtower.Channels.csproj src/Watchtower.Channels/
+COPY src/Watchtower.TowerClient/Watchtower.TowerClient.csproj src/Watchtower.TowerClient/
 COPY src/Watchtower.Cli/Watchtower.Cli.csproj src/Watchtower.Cli/
 RUN dotnet restore src/Watchtower.Service/Watchtower.Service.csproj \
  && dotnet restore src/Watchtower.Cli/Watchtower.Cli.csproj

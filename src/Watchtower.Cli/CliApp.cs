@@ -19,4 +19,24 @@ public static class CliApp
         root.Add(DemoCommand.Create());
         return root;
     }
+
+    /// <summary>
+    /// Parses and runs a command. A command that fails with an exception (a ledger that cannot be
+    /// reached, a directory without a channel) prints <c>error: …</c> in one line on the
+    /// configuration's error writer and exits 1, rather than System.CommandLine's stack trace.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, InvocationConfiguration configuration, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        configuration.EnableDefaultExceptionHandler = false;
+        try
+        {
+            return await CreateRootCommand().Parse(args).InvokeAsync(configuration, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!(e is OperationCanceledException && ct.IsCancellationRequested))
+        {
+            await configuration.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+    }
 }

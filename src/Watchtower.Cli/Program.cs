@@ -13,4 +13,4 @@ void Stop(PosixSignalContext context)
 using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 var configuration = new System.CommandLine.InvocationConfiguration { ProcessTerminationTimeout = null };
-return await CliApp.CreateRootCommand().Parse(args).InvokeAsync(configuration, stopping.Token).ConfigureAwait(false);
+return await CliApp.RunAsync(args, configuration, stopping.Token).ConfigureAwait(false);

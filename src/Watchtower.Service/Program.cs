@@ -1,3 +1,3 @@
 using Watchtower.Service;
 
-await WatchtowerHost.Build(args).RunAsync().ConfigureAwait(false);
+return await WatchtowerHost.RunAsync(args, Console.Error).ConfigureAwait(false);

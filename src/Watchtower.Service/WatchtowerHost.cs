@@ -27,6 +27,26 @@ public static class WatchtowerHost
 
     public const int DefaultHttpPort = 8080;
 
+    /// <summary>
+    /// Runs the service until it is stopped (exit 0). A bad argument or setting is reported on
+    /// <paramref name="error"/> in one line and exits 2, instead of an unhandled exception's abort.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter error, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        try
+        {
+            await using var app = Build(args);
+            await app.RunAsync(ct).ConfigureAwait(false);
+            return 0;
+        }
+        catch (Exception e) when (e is OptionsValidationException or ArgumentException)
+        {
+            await error.WriteLineAsync($"Watchtower.Service: invalid configuration: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+    }
+
     /// <summary>Builds the application; <paramref name="args"/> accepts <c>--role ingest|tail|respond|all</c> (comma-separated for several) plus any configuration override.</summary>
     public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null)
     {

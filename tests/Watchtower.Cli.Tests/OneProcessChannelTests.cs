@@ -62,6 +62,22 @@ public sealed class OneProcessChannelTests(ITestOutputHelper log) : IAsyncLifeti
         Assert.Equal(WalletStart.Value - Stroops.FromLumens(750).Value + Stroops.FromLumens(500).Value, (await _ledger.LoadAccountAsync(_bob.AccountId, CancellationToken.None))!.Balance.Value);
     }
 
+    [Fact]
+    public async Task Status_OfADirectoryWithoutAChannel_IsOneErrorLine_ExitOne()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var empty = Directory.CreateDirectory(Path.Combine(_state, "empty")).FullName;
+
+        var exit = await CliApp.RunAsync(
+            ["channel", "status", "--horizon", _server.HorizonUri.ToString(), "-n", "standalone", "--state", empty],
+            new System.CommandLine.InvocationConfiguration { Output = output, Error = error },
+            CancellationToken.None);
+
+        Assert.Equal(1, exit);
+        Assert.Equal($"error: no channel in {empty}{Environment.NewLine}", error.ToString());
+    }
+
     private async Task<(int Exit, string Output)> RunAsync(string[] args)
     {
         using var output = new StringWriter();

@@ -356,7 +356,7 @@ internal sealed class ChannelServer
             ? null
             : new ProtocolError(
                 ProtocolErrorCode.RoundInProgress,
-                $"round {pending.Round} is still collecting signatures: wait for `round {pending.Round} complete` and repeat the command");
+                $"round {pending.Round} is still collecting signatures: repeat the command once `round {pending.Round} complete` shows (or, if it stalls, after {StallPolls} polls)");
     }
 
     private void Proposed(ProtocolError? error, string what)

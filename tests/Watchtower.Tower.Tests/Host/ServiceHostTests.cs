@@ -64,6 +64,18 @@ public class ServiceHostTests
     public void UnknownRole_IsRefused() =>
         Assert.Throws<ArgumentException>(() => WatchtowerHost.ExtractRoles(["--role", "sing"]));
 
+    [Theory]
+    [InlineData(new[] { "--role", "sing" }, "unknown role \"sing\"")]
+    [InlineData(new[] { "--role", "respond", "--urls", "http://127.0.0.1:0" }, "Tower:Redis is required")]
+    public async Task Run_WithABadArgumentOrSetting_ExitsTwoWithOneLine(string[] args, string expected)
+    {
+        using var error = new StringWriter();
+
+        Assert.Equal(2, await WatchtowerHost.RunAsync(args, error));
+        Assert.Contains(expected, error.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("Watchtower.Service: invalid configuration:", error.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Start_WithoutRedisAndRabbitMq_FailsValidation()
     {
