@@ -8,9 +8,9 @@ using ChannelId = Watchtower.Contracts.ChannelId;
 namespace Watchtower.Cli.Tests;
 
 /// <summary>
-/// The product end to end: a two-terminal wallet that uploads every round to a real tower
-/// (ingestion, tailer and responders on RabbitMQ and Redis, its own key prefix), then goes offline
-/// while its peer cheats. Same class as the other two-terminal tests, so they never compete for the cores.
+/// The product end to end: two-terminal wallets that upload every round to a real tower
+/// (ingestion, tailer and responders on RabbitMQ and Redis, its own key prefix); both go offline
+/// and Bob cheats with an old copy of his state. Same class as the other two-terminal tests, so they never compete for the cores.
 /// </summary>
 public sealed partial class TwoTerminalChannelTests
 {
@@ -50,12 +50,14 @@ public sealed partial class TwoTerminalChannelTests
                 "--wallet", _alice.Seed.ToString(), "--deposit", "500", "--funder", _funder.Seed.ToString(),
                 "--peer", _bob.AccountId.ToString(), "--state", State("alice"), "--poll", "200ms", "--json", .. towerFlags]);
             alice.Listen = (string)(await alice.ExpectAsync("listening", ct))["listen"]!;
-            var bob = Start(
+            // Bob uses the same tower: it watches his side of the channel under its own channel id.
+            var bob = Start([
                 "channel", "join", "--connect", alice.Listen, "--listen", "127.0.0.1:0", "--horizon", Horizon, "-n", "standalone",
-                "--wallet", _bob.Seed.ToString(), "--deposit", "300", "--state", State("bob"), "--poll", "200ms", "--json");
+                "--wallet", _bob.Seed.ToString(), "--deposit", "300", "--state", State("bob"), "--poll", "200ms", "--json", .. towerFlags]);
             await alice.ExpectAsync("ready", ct);
             await bob.ExpectAsync("ready", ct);
             await alice.ExpectAsync("uploaded", ct, e => (long)e["round"]! == 0);
+            await bob.ExpectAsync("uploaded", ct, e => (long)e["round"]! == 0);
 
             await alice.SendAsync("pay 100", ct);
             await ExpectRoundAsync(1, [400, 400], ct, alice, bob);
@@ -69,6 +71,7 @@ public sealed partial class TwoTerminalChannelTests
             await ExpectRoundAsync(3, [420, 380], ct, alice, bob);
             var uploaded = await alice.ExpectAsync("uploaded", ct, e => (long)e["round"]! == 3);
             var aliceChannel = ChannelId.Parse((string)uploaded["channel"]!);
+            Assert.NotEqual(aliceChannel, ChannelId.Parse((string)(await bob.ExpectAsync("uploaded", ct, e => (long)e["round"]! == 3))["channel"]!));
 
             // Both go offline: nobody but the tower watches the ledger for Alice.
             await alice.SendAsync("quit", ct);
