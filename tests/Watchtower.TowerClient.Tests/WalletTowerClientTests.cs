@@ -86,19 +86,22 @@ public sealed class WalletTowerClientTests : IAsyncLifetime
             var silent = await NextAsync();
             Assert.Equal(UploadStatus.Unreachable, silent.Status);
             Assert.Equal(TimeSpan.FromSeconds(seconds), silent.RetryIn);
+            if (seconds == 4 && Received().Length == 4)
+            {
+                // The fourth silence: the tower answers the next attempt.
+                _tower = Accept(_towerReceipt);
+            }
+
             _time.Advance(TimeSpan.FromSeconds(seconds));
         }
 
-        var attempts = Received().Length;
-        _tower = Accept(_towerReceipt);
-        _time.Advance(TimeSpan.FromSeconds(4));
         var accepted = await NextAsync();
 
         Assert.Equal(UploadStatus.Accepted, accepted.Status);
         Assert.Equal(1UL, accepted.Round);
         Assert.Equal(_channel.ChannelId(), accepted.Receipt!.ChannelId);
         Assert.Null(accepted.RetryIn);
-        Assert.Equal(attempts + 1, Received().Length);
+        Assert.Equal([1UL, 1UL, 1UL, 1UL, 1UL], Received());
     }
 
     [Fact]
