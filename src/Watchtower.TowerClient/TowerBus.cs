@@ -59,21 +59,32 @@ public sealed class TowerBus : IAsyncDisposable
         {
             try
             {
-                using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                limit.CancelAfter(options.RequestTimeout);
-                await _bus.StartAsync(limit.Token).ConfigureAwait(false);
+                // Never cut a start short (a slow machine is not a down broker); only say that it is slow.
+                var start = _bus.StartAsync(ct);
+                using var slow = new CancellationTokenSource();
+                if (await Task.WhenAny(start, Task.Delay(options.RequestTimeout, time, slow.Token)).ConfigureAwait(false) != start)
+                {
+                    startFailed(new TimeoutException($"not connected after {options.RequestTimeout.TotalSeconds} s; still trying"));
+                }
+
+                await slow.CancelAsync().ConfigureAwait(false);
+                await start.ConfigureAwait(false);
                 return true;
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
                 startFailed(e);
             }
+            catch (Exception) when (ct.IsCancellationRequested)
+            {
+                return false;
+            }
 
             try
             {
                 await Task.Delay(backoff, time, ct).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            catch (Exception) when (ct.IsCancellationRequested)
             {
                 return false;
             }
