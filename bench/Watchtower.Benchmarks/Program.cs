@@ -7,9 +7,11 @@ using Watchtower.Benchmarks.Tower.Harness;
 
 // Throughput and latency over real servers (not BenchmarkDotNet; see BENCHMARKS.md):
 //   dotnet run -c Release --project bench/Watchtower.Benchmarks -- tower-ingest --redis H:P --rabbitmq amqp://… [--count N]
-//   … -- tower-latency …   … -- tower-stages …
+//   … -- tower-latency …   … -- tower-stages …   … -- channel-rounds [--rounds N]
 switch (args.FirstOrDefault())
 {
+    case "channel-rounds":
+        return Watchtower.Benchmarks.Channels.ChannelRoundsRun.Run(new BenchOptions(args.Skip(1)), Console.Out);
     case "tower-ingest":
         return await IngestBench.RunAsync(new BenchOptions(args.Skip(1)), Console.Out);
     case "tower-latency":

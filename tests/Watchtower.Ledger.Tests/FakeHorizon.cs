@@ -26,6 +26,9 @@ internal sealed class FakeHorizon
     /// <summary>Called when an event stream opens (lets a test change what paging sees).</summary>
     public Action? OnStreamOpened { get; set; }
 
+    /// <summary>How many of the next event streams stay open, silent, after their scripted ledgers (until the client gives up).</summary>
+    public int StreamsHeldOpen { get; set; }
+
     /// <summary>How many times ledger listings of each sequence should under-report transactions (Horizon mid-ingestion).</summary>
     public Dictionary<uint, int> ShortListings { get; } = [];
 
@@ -72,6 +75,18 @@ internal sealed class FakeHorizon
                 text.Append("id: ").Append(HorizonLedgerClient.Cursor(seq)).Append('\n')
                     .Append("data: ").Append(LedgerJson(seq).Replace("\n", "", StringComparison.Ordinal)).Append("\n\n");
             }
+            if (StreamsHeldOpen > 0)
+            {
+                StreamsHeldOpen--;
+                return new HttpResponseMessage(HttpStatusCode.OK)
+                {
+                    Content = new StreamContent(new SilentAfter(Encoding.UTF8.GetBytes(text.ToString())))
+                    {
+                        Headers = { ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/event-stream") },
+                    },
+                };
+            }
+
             return FakeHttp.EventStream(text.ToString());
         }
 
@@ -122,4 +137,49 @@ internal sealed class FakeHorizon
 
     private static string Page(IEnumerable<string> records, string? next = null) =>
         "{\"_links\": {\"self\": {\"href\": \"\"}, \"next\": {\"href\": \"" + (next ?? "") + "\"}}, \"_embedded\": {\"records\": [" + string.Join(",", records) + "]}}";
+}
+
+/// <summary>A response body that yields its bytes, then waits without end (an idle event stream) until the read is cancelled.</summary>
+internal sealed class SilentAfter(byte[] bytes) : Stream
+{
+    private int _position;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_position < bytes.Length)
+        {
+            var n = Math.Min(buffer.Length, bytes.Length - _position);
+            bytes.AsMemory(_position, n).CopyTo(buffer);
+            _position += n;
+            return n;
+        }
+
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+        return 0;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("async reads only");
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

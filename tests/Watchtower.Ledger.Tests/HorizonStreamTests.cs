@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Watchtower.Ledger.Horizon;
 using Xunit;
 
@@ -72,6 +73,49 @@ public class HorizonStreamTests
             .Where(r => r.StartsWith("GET /ledgers?cursor=", StringComparison.Ordinal) && !r.Contains("limit", StringComparison.Ordinal))
             .ToList();
         Assert.Equal([$"GET /ledgers?cursor={HorizonLedgerClient.Cursor(1)}&order=asc", $"GET /ledgers?cursor={HorizonLedgerClient.Cursor(2)}&order=asc"], streamCursors);
+    }
+
+    [Fact]
+    public async Task Stream_QuietForTheIdleTimeout_IsReopenedWithoutAWarning()
+    {
+        var horizon = new FakeHorizon();
+        for (uint s = 1; s <= 3; s++)
+        {
+            horizon.AddLedger(s, 1, 0);
+        }
+        horizon.Visible = 1;
+        horizon.StreamsHeldOpen = 1; // the first stream stays open and says nothing
+        horizon.StreamScripts.Enqueue([]);
+        horizon.StreamScripts.Enqueue([2, 3]);
+        var opened = 0;
+        horizon.OnStreamOpened = () => opened++;
+        var log = new RecordingLogger();
+        var client = new HorizonLedgerClient(new HttpClient(horizon.Http), new LedgerClientOptions
+        {
+            Url = FakeHorizon.Url,
+            NetworkPassphrase = Stellar.Network.Standalone.Passphrase,
+            RetryInitialDelay = TimeSpan.Zero,
+            RetryMaxDelay = TimeSpan.Zero,
+        }, TimeProvider.System, log) { StreamIdleTimeout = TimeSpan.FromMilliseconds(200) };
+
+        var got = await LedgerStream.Take(client, 0, 3);
+
+        Assert.Equal([1u, 2, 3], got.Select(l => l.Header.Sequence));
+        Assert.Equal(2, opened);
+        Assert.DoesNotContain(log.Levels, l => l >= LogLevel.Warning);
+    }
+
+    private sealed class RecordingLogger : ILogger<HorizonLedgerClient>
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<LogLevel> Levels { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Levels.Enqueue(logLevel);
     }
 
     [Fact]

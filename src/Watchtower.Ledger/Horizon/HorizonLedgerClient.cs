@@ -202,6 +202,13 @@ public sealed class HorizonLedgerClient : ILedgerClient
                         }
                         ledger = await BuildLedgerAsync(record, ct).ConfigureAwait(false);
                     }
+                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                    {
+                        // Nothing on the stream for StreamIdleTimeout: a quiet network (a standalone
+                        // closing on demand) or a dead connection. Page, then reopen it; not a failure.
+                        _log.LogDebug("Horizon stream idle after ledger {Ledger} for {Idle}; reopening", next - 1, StreamIdleTimeout);
+                        break;
+                    }
                     catch (Exception e) when (HttpJson.IsTransient(e, ct))
                     {
                         _log.LogWarning(e, "Horizon stream after ledger {Ledger} failed; reconnecting", next - 1);

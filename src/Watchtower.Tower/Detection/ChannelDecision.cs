@@ -103,6 +103,15 @@ public static class ChannelDecision
         ArgumentNullException.ThrowIfNull(seen);
         var now = DateTimeOffset.FromUnixTimeSeconds((long)seen.LedgerCloseTime);
 
+        // R at r_k + n of a later round k: every snapshot of a round newer than ours executed, which
+        // took all N signatures (the cooperative close round, which wallets never upload, or rounds
+        // whose upload had not arrived). The channel is settled, not corrupted.
+        if (seen.EscrowSequence is { } settledAt && settledAt > round.FinalSequence &&
+            (settledAt - round.FinalSequence) % (round.Participants + 1) == 0)
+        {
+            return new Decision(ChannelSituation.Settled, [new Forget()]);
+        }
+
         // The bundle does not carry R's funded sequence, but it is strictly below r_0 and nothing
         // but a ratchet lifts R to r_0 or above: any R below r_0 is the untouched channel.
         var r0 = round.InitialRatchetTarget;

@@ -77,6 +77,17 @@ public class ChannelDecisionTests
         Assert.Equal([new Forget()], d.Actions.ToArray());
     }
 
+    [Theory]
+    [InlineData(1014L)] // round 4 (the cooperative close, never uploaded) paid out: r_4 = 1012, + n
+    [InlineData(1017L)] // round 5 paid out
+    public void ALaterRoundPaidOut_IsSettledAndForgotten_NotCorrupted(long escrow)
+    {
+        var d = Decide(escrow, MinTime + 5);
+
+        Assert.Equal(ChannelSituation.Settled, d.Situation);
+        Assert.Equal([new Forget()], d.Actions.ToArray());
+    }
+
     [Fact]
     public void BeyondTheLastSnapshot_IsCorrupted_AlertedWithoutSubmitting()
     {
