@@ -20,7 +20,8 @@ namespace Watchtower.Cli.Commands;
 /// (names the joiners' wallets and pays for the accounts), each joiner joins, and both then serve
 /// the channel (commands on stdin, events on stdout) until it closes; <c>run</c> resumes after a
 /// restart. The state directory holds <c>channel.state</c> (keys and channel state) and
-/// <c>session.json</c> (ledger, listen address, peers).
+/// <c>session.json</c> (ledger, listen address, peers, tower). With <c>--tower-amqp</c> every
+/// completed round's bundle is uploaded to a watchtower, which protects the wallet while it is offline.
 /// </summary>
 public static class ChannelPeerCommands
 {
