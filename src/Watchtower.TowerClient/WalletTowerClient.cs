@@ -25,7 +25,7 @@ public sealed record TowerClientOptions
 
 public enum UploadStatus
 {
-    /// <summary>The tower holds the bundle: its receipt verified against the tower's key and the sealed bundle.</summary>
+    /// <summary>The tower holds the round: its receipt verified against the tower's key, the channel and the round (the bundle hash is an earlier sealing's when the round was resent).</summary>
     Accepted,
     /// <summary>The tower refused the bundle (typed reason); retried only for a subscription it does not hold yet.</summary>
     Rejected,
@@ -240,7 +240,12 @@ public sealed class WalletTowerClient : IBundleSink, IAsyncDisposable
             {
                 var receipt = accepted.Message.ToReceipt();
                 var check = ReceiptVerifier.Check(receipt, _tower.ReceiptKey, sealedBundle);
-                return check == ReceiptCheck.Valid ? Outcome(UploadStatus.Accepted, receipt) : Outcome(UploadStatus.ReceiptRefused, problem: $"receipt refused: {check}");
+                // BundleMismatch comes last: the tower signed that it holds this very round of this
+                // channel, from an earlier upload of ours (each sealing draws a fresh nonce, and only
+                // our signature gets a bundle in). A resent round gets that receipt back.
+                return check is ReceiptCheck.Valid or ReceiptCheck.BundleMismatch
+                    ? Outcome(UploadStatus.Accepted, receipt)
+                    : Outcome(UploadStatus.ReceiptRefused, problem: $"receipt refused: {check}");
             }
 
             if (response.Is(out Response<BundleRejected>? rejected))

@@ -73,10 +73,16 @@ public sealed partial class TwoTerminalChannelTests
             var aliceChannel = ChannelId.Parse((string)uploaded["channel"]!);
             Assert.NotEqual(aliceChannel, ChannelId.Parse((string)(await bob.ExpectAsync("uploaded", ct, e => (long)e["round"]! == 3))["channel"]!));
 
-            // Both go offline: nobody but the tower watches the ledger for Alice.
+            // `run` takes the tower from the session: it hands the tower the latest round again.
             await alice.SendAsync("quit", ct);
-            await bob.SendAsync("quit", ct);
             Assert.Equal(0, await alice.ExitAsync(ct));
+            var resumed = Start("channel", "run", "--state", State("alice"), "--poll", "200ms", "--json");
+            Assert.Equal(aliceChannel, ChannelId.Parse((string)(await resumed.ExpectAsync("uploaded", ct, e => (long)e["round"]! == 3))["channel"]!));
+
+            // Both go offline: nobody but the tower watches the ledger for Alice.
+            await resumed.SendAsync("quit", ct);
+            await bob.SendAsync("quit", ct);
+            Assert.Equal(0, await resumed.ExitAsync(ct));
             Assert.Equal(0, await bob.ExitAsync(ct));
 
             var stale = StateCodec.Decode(await File.ReadAllBytesAsync(staleCopy, ct)).State.Latest!;

@@ -140,6 +140,32 @@ public sealed class WalletTowerClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ResentRound_TheTowersReceiptForTheEarlierSealingOfThatRound_IsAccepted()
+    {
+        var first = Sealed(4);
+        _tower = _ => AcceptedFor(first);
+        _client.Queue(Sealed(4));
+
+        var outcome = await NextAsync();
+
+        Assert.Equal(UploadStatus.Accepted, outcome.Status);
+        Assert.Equal(first.Hash, outcome.Receipt!.BundleHash);
+    }
+
+    [Fact]
+    public async Task ReceiptForAnotherRound_IsRefused()
+    {
+        var other = Sealed(5);
+        _tower = _ => AcceptedFor(other);
+        _client.Queue(Sealed(4));
+
+        var outcome = await NextAsync();
+
+        Assert.Equal(UploadStatus.ReceiptRefused, outcome.Status);
+        Assert.Contains(nameof(ReceiptCheck.RoundMismatch), outcome.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnknownSubscription_IsRetried_BecauseTheRegistrationMayStillBeOnItsWay()
     {
         var registered = false;
@@ -192,6 +218,8 @@ public sealed class WalletTowerClientTests : IAsyncLifetime
 
     private Func<SealedBundle, object?> Accept(KeyPair signer) => b =>
         BundleAccepted.From(_subscription, BundleReceipt.Issue(signer, b.ChannelId, b.Round, b.Hash, 42));
+
+    private BundleAccepted AcceptedFor(SealedBundle b) => (BundleAccepted)Accept(_towerReceipt)(b)!;
 
     private object Reject(SealedBundle b, RejectionReason reason) =>
         new BundleRejected(_subscription, b.ChannelId, b.Round, reason, ContentProblem.None, "scripted");
