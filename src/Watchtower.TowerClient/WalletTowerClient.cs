@@ -228,10 +228,14 @@ public sealed class WalletTowerClient : IBundleSink, IAsyncDisposable
         var bytes = sealedBundle.ToArray();
         UploadOutcome Outcome(UploadStatus status, BundleReceipt? receipt = null, RejectionReason? reason = null, string? problem = null) =>
             new(sealedBundle.ChannelId, sealedBundle.Round, bytes.Length, status, receipt, reason, problem, Retried(status, reason) ? retry : null);
+        // The bus's request timeout starts once the request is sent; a bus still waiting for its
+        // broker never sends, so the whole exchange gets the same limit.
+        using var limit = new CancellationTokenSource(_options.RequestTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, limit.Token);
         try
         {
             var client = _bus.CreateRequestClient<UploadBundle>(_tower.Uploads, RequestTimeout.After(ms: (int)_options.RequestTimeout.TotalMilliseconds));
-            var response = await client.GetResponse<BundleAccepted, BundleRejected>(new UploadBundle(_subscription, bytes), ct).ConfigureAwait(false);
+            var response = await client.GetResponse<BundleAccepted, BundleRejected>(new UploadBundle(_subscription, bytes), linked.Token).ConfigureAwait(false);
             if (response.Is(out Response<BundleAccepted>? accepted))
             {
                 var receipt = accepted.Message.ToReceipt();
@@ -251,7 +255,11 @@ public sealed class WalletTowerClient : IBundleSink, IAsyncDisposable
         {
             return Outcome(UploadStatus.ReceiptRefused, problem: "garbled receipt: " + e.Message);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return Outcome(UploadStatus.Unreachable, problem: $"tower unreachable: no answer within {_options.RequestTimeout.TotalSeconds} s");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             // Timeout, broker down, bus not started yet: the same bytes are worth sending again later.
             return Outcome(UploadStatus.Unreachable, problem: "tower unreachable: " + e.Message);

@@ -8,9 +8,9 @@ using ChannelId = Watchtower.Contracts.ChannelId;
 namespace Watchtower.Cli.Tests;
 
 /// <summary>
-/// The product end to end: a two-terminal wallet that uploads every round to a real tower
-/// (ingestion, tailer and responders on RabbitMQ and Redis, its own key prefix), then goes offline
-/// while its peer cheats. Same class as the other two-terminal tests, so they never compete for the cores.
+/// The product end to end: two-terminal wallets that upload every round to a real tower
+/// (ingestion, tailer and responders on RabbitMQ and Redis, its own key prefix); both go offline
+/// and Bob cheats with an old copy of his state. Same class as the other two-terminal tests, so they never compete for the cores.
 /// </summary>
 public sealed partial class TwoTerminalChannelTests
 {
@@ -50,12 +50,14 @@ public sealed partial class TwoTerminalChannelTests
                 "--wallet", _alice.Seed.ToString(), "--deposit", "500", "--funder", _funder.Seed.ToString(),
                 "--peer", _bob.AccountId.ToString(), "--state", State("alice"), "--poll", "200ms", "--json", .. towerFlags]);
             alice.Listen = (string)(await alice.ExpectAsync("listening", ct))["listen"]!;
-            var bob = Start(
+            // Bob uses the same tower: it watches his side of the channel under its own channel id.
+            var bob = Start([
                 "channel", "join", "--connect", alice.Listen, "--listen", "127.0.0.1:0", "--horizon", Horizon, "-n", "standalone",
-                "--wallet", _bob.Seed.ToString(), "--deposit", "300", "--state", State("bob"), "--poll", "200ms", "--json");
+                "--wallet", _bob.Seed.ToString(), "--deposit", "300", "--state", State("bob"), "--poll", "200ms", "--json", .. towerFlags]);
             await alice.ExpectAsync("ready", ct);
             await bob.ExpectAsync("ready", ct);
             await alice.ExpectAsync("uploaded", ct, e => (long)e["round"]! == 0);
+            await bob.ExpectAsync("uploaded", ct, e => (long)e["round"]! == 0);
 
             await alice.SendAsync("pay 100", ct);
             await ExpectRoundAsync(1, [400, 400], ct, alice, bob);
@@ -69,6 +71,7 @@ public sealed partial class TwoTerminalChannelTests
             await ExpectRoundAsync(3, [420, 380], ct, alice, bob);
             var uploaded = await alice.ExpectAsync("uploaded", ct, e => (long)e["round"]! == 3);
             var aliceChannel = ChannelId.Parse((string)uploaded["channel"]!);
+            Assert.NotEqual(aliceChannel, ChannelId.Parse((string)(await bob.ExpectAsync("uploaded", ct, e => (long)e["round"]! == 3))["channel"]!));
 
             // Both go offline: nobody but the tower watches the ledger for Alice.
             await alice.SendAsync("quit", ct);
@@ -94,6 +97,61 @@ public sealed partial class TwoTerminalChannelTests
         finally
         {
             log.WriteLine(towerLog.ToString());
+        }
+    }
+
+    [Fact]
+    public async Task TowerBrokerDown_UploadFailedIsReported_AndTheChannelGoesOn()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        using var sealing = Contracts.TowerSealingKey.Generate();
+        // Nothing listens on port 1: the broker is down for the whole test.
+        var alice = Start(
+            "channel", "host", "--listen", "127.0.0.1:0", "--horizon", Horizon, "-n", "standalone",
+            "--wallet", _alice.Seed.ToString(), "--deposit", "500", "--funder", _funder.Seed.ToString(),
+            "--peer", _bob.AccountId.ToString(), "--state", State("alice"), "--poll", "200ms", "--json",
+            "--tower-amqp", "amqp://guest:guest@127.0.0.1:1/", "--tower-receipt-key", KeyPair.Random().AccountId.ToString(),
+            "--tower-sealing-key", sealing.PublicKey.ToString(), "--subscription", Guid.NewGuid().ToString(), "--tower-timeout", "1s");
+        alice.Listen = (string)(await alice.ExpectAsync("listening", ct))["listen"]!;
+        var bob = Start(
+            "channel", "join", "--connect", alice.Listen, "--listen", "127.0.0.1:0", "--horizon", Horizon, "-n", "standalone",
+            "--wallet", _bob.Seed.ToString(), "--deposit", "300", "--state", State("bob"), "--poll", "200ms", "--json");
+        await alice.ExpectAsync("ready", ct);
+        await bob.ExpectAsync("ready", ct);
+        await alice.SendAsync("pay 100", ct);
+        await ExpectRoundAsync(1, [400, 400], ct, alice, bob);
+
+        var failed = await alice.ExpectAsync("upload-failed", ct, e => e["round"] is not null);
+        Assert.Equal("Unreachable", (string)failed["status"]!);
+        Assert.NotNull(failed["retryIn"]);
+        Assert.StartsWith("upload failed: ", (string)failed["text"]!, StringComparison.Ordinal);
+        await bob.SendAsync("pay 50", ct);
+        await ExpectRoundAsync(2, [450, 350], ct, alice, bob);
+    }
+
+    [Fact]
+    public async Task TowerOptions_IncompleteOrWrong_ExitTwoWithTheReason()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var receipt = KeyPair.Random().AccountId.ToString();
+        using var sealing = Contracts.TowerSealingKey.Generate();
+        string[] host =
+        [
+            "channel", "host", "--listen", "127.0.0.1:0", "--horizon", Horizon, "-n", "standalone", "--wallet", _alice.Seed.ToString(),
+            "--deposit", "1", "--funder", _funder.Seed.ToString(), "--peer", _bob.AccountId.ToString(), "--state", State("t"),
+        ];
+        foreach (var (extra, reason) in new (string[], string)[]
+        {
+            (["--tower-receipt-key", receipt], "need --tower-amqp"),
+            (["--tower-amqp", "amqp://127.0.0.1:5672/", "--tower-receipt-key", receipt], "--tower-sealing-key"),
+            (["--tower-amqp", "http://127.0.0.1:5672/", "--tower-receipt-key", receipt, "--tower-sealing-key", sealing.PublicKey.ToString()], "amqp://"),
+            (["--tower-amqp", "amqp://127.0.0.1:5672/", "--tower-receipt-key", receipt, "--tower-sealing-key", sealing.PublicKey.ToString(), "--subscription", "x"], "GUID"),
+        })
+        {
+            var p = Start([.. host, .. extra]);
+            Assert.Equal(2, await p.ExitAsync(cts.Token));
+            Assert.Contains(reason, p.Transcript(), StringComparison.Ordinal);
         }
     }
 

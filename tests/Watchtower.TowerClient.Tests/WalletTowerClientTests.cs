@@ -30,6 +30,7 @@ public sealed class WalletTowerClientTests : IAsyncLifetime
     private readonly Channel<UploadOutcome> _outcomes = Channel.CreateUnbounded<UploadOutcome>();
     private readonly List<ulong> _received = [];
     private readonly List<RegisterSubscription> _registered = [];
+    private readonly Channel<RenewSubscription> _renewed = Channel.CreateUnbounded<RenewSubscription>();
     private readonly Guid _subscription = Guid.NewGuid();
     private IBusControl _bus = null!;
     private WalletTowerClient _client = null!;
@@ -63,6 +64,7 @@ public sealed class WalletTowerClientTests : IAsyncLifetime
 
                 return Task.CompletedTask;
             }));
+            cfg.ReceiveEndpoint("renewals", e => e.Handler<RenewSubscription>(context => _renewed.Writer.WriteAsync(context.Message).AsTask()));
         });
         await _bus.StartAsync();
         var address = new TowerAddress(_towerReceipt.AccountId, _towerSealing.PublicKey, new Uri("queue:subscriptions"), new Uri("queue:uploads"));
@@ -86,19 +88,22 @@ public sealed class WalletTowerClientTests : IAsyncLifetime
             var silent = await NextAsync();
             Assert.Equal(UploadStatus.Unreachable, silent.Status);
             Assert.Equal(TimeSpan.FromSeconds(seconds), silent.RetryIn);
+            if (seconds == 4 && Received().Length == 4)
+            {
+                // The fourth silence: the tower answers the next attempt.
+                _tower = Accept(_towerReceipt);
+            }
+
             _time.Advance(TimeSpan.FromSeconds(seconds));
         }
 
-        var attempts = Received().Length;
-        _tower = Accept(_towerReceipt);
-        _time.Advance(TimeSpan.FromSeconds(4));
         var accepted = await NextAsync();
 
         Assert.Equal(UploadStatus.Accepted, accepted.Status);
         Assert.Equal(1UL, accepted.Round);
         Assert.Equal(_channel.ChannelId(), accepted.Receipt!.ChannelId);
         Assert.Null(accepted.RetryIn);
-        Assert.Equal(attempts + 1, Received().Length);
+        Assert.Equal([1UL, 1UL, 1UL, 1UL, 1UL], Received());
     }
 
     [Fact]
@@ -151,6 +156,22 @@ public sealed class WalletTowerClientTests : IAsyncLifetime
         Assert.Equal(UploadStatus.Accepted, (await NextAsync()).Status);
         var registration = Assert.Single(_registered);
         Assert.Equal((_subscription, _channel.WalletIdentity.AccountId.ToString()), (registration.SubscriptionId, registration.WalletKey));
+    }
+
+    [Fact]
+    public async Task Renew_SendsTheSubscriptionsNewExpiryAndQuota()
+    {
+        var renewals = new WalletTowerClient(
+            _bus, new TowerAddress(_towerReceipt.AccountId, _towerSealing.PublicKey, new Uri("queue:renewals"), new Uri("queue:uploads")),
+            _subscription, _channel.WalletIdentity, _time, Options, _ => { });
+        await using (renewals)
+        {
+            var until = _time.GetUtcNow().AddDays(90);
+            await renewals.RenewAsync(until, maxChannels: 3, maxBytes: null, CancellationToken.None);
+
+            using var limit = new CancellationTokenSource(Patience);
+            Assert.Equal(new RenewSubscription(_subscription, until, 3, null), await _renewed.Reader.ReadAsync(limit.Token));
+        }
     }
 
     [Fact]

@@ -20,7 +20,8 @@ namespace Watchtower.Cli.Commands;
 /// (names the joiners' wallets and pays for the accounts), each joiner joins, and both then serve
 /// the channel (commands on stdin, events on stdout) until it closes; <c>run</c> resumes after a
 /// restart. The state directory holds <c>channel.state</c> (keys and channel state) and
-/// <c>session.json</c> (ledger, listen address, peers).
+/// <c>session.json</c> (ledger, listen address, peers, tower). With <c>--tower-amqp</c> every
+/// completed round's bundle is uploaded to a watchtower, which protects the wallet while it is offline.
 /// </summary>
 public static class ChannelPeerCommands
 {
@@ -89,7 +90,15 @@ public static class ChannelPeerCommands
 
         public Option<string> Subscription { get; } = new("--subscription") { Description = "The subscription the tower's operator issued to your wallet key (GUID); without it the wallet opens its own" };
 
-        public IEnumerable<Option> All => [Amqp, ReceiptKey, SealingKey, Prefix, Subscription];
+        public Option<string> Timeout { get; } = new("--tower-timeout") { Description = "How long an upload may wait for the tower's answer before it is retried", DefaultValueFactory = _ => "10s" };
+
+        public IEnumerable<Option> All => [Amqp, ReceiptKey, SealingKey, Prefix, Subscription, Timeout];
+
+        public TimeSpan RequestTimeout(ParseResult parse)
+        {
+            var timeout = ChannelCommands.Duration(parse.GetValue(Timeout)!);
+            return timeout > TimeSpan.Zero ? timeout : throw new FormatException($"--tower-timeout must be positive, got {parse.GetValue(Timeout)}");
+        }
 
         /// <summary>The tower settings, null when --tower-amqp is absent; <c>Register</c> when the wallet opens its own subscription.</summary>
         public (TowerSettings Settings, bool Register)? Parse(ParseResult parse)
@@ -154,10 +163,12 @@ public static class ChannelPeerCommands
             Stroops amount;
             TimeSpan interval;
             (TowerSettings Settings, bool Register)? tower;
+            TimeSpan towerTimeout;
             try
             {
                 interval = PollInterval(parse.GetValue(poll)!);
                 tower = towerOptions.Parse(parse);
+                towerTimeout = towerOptions.RequestTimeout(parse);
                 me = Secret(parse.GetRequiredValue(wallet));
                 payer = Secret(parse.GetRequiredValue(funder));
                 joiners = [.. parse.GetRequiredValue(peers).Select(AccountId.Parse)];
@@ -189,7 +200,7 @@ public static class ChannelPeerCommands
 
             output.Emit("listening", $"listening on {transport.LocalEndpoint} as {me.AccountId}; joiners run `channel join --connect {address}`", ("listen", transport.LocalEndpoint.ToString()), ("identity", me.AccountId.ToString()));
             var terms = new HostTerms(LocalParticipant.Create(me, new Deposit(Asset.Native, amount)), payer, joiners, address, timeouts, parse.GetValue(fee));
-            await using var link = tower is { } t ? TowerLink.Start(t.Settings, t.Register, me, output, TimeProvider.System) : null;
+            await using var link = tower is { } t ? TowerLink.Start(t.Settings, t.Register, me, towerTimeout, output, TimeProvider.System) : null;
             var env = Environment(transport, ledger, dir, url, interval, output, tower?.Settings, link);
             return await OpenAndServeAsync(() => RemoteOpening.HostAsync(terms, env, ct), transport, ledger, output, env.Poll, ct).ConfigureAwait(false);
         });
@@ -234,10 +245,12 @@ public static class ChannelPeerCommands
             AccountId? expected = null;
             TimeSpan interval;
             (TowerSettings Settings, bool Register)? tower;
+            TimeSpan towerTimeout;
             try
             {
                 interval = PollInterval(parse.GetValue(poll)!);
                 tower = towerOptions.Parse(parse);
+                towerTimeout = towerOptions.RequestTimeout(parse);
                 me = Secret(parse.GetRequiredValue(wallet));
                 amount = Stroops.Parse(parse.GetRequiredValue(deposit));
                 policy = new JoinPolicy(ChannelCommands.Duration(parse.GetValue(minDelay)!), ChannelCommands.Duration(parse.GetValue(maxClaim)!), parse.GetValue(maxFee), PeerMessageCodec.MaxParticipants);
@@ -288,7 +301,7 @@ public static class ChannelPeerCommands
             }
 
             output.Emit("listening", $"listening on {transport.LocalEndpoint} as {me.AccountId}; joining {hostIdentity} at {hostAddress}", ("listen", transport.LocalEndpoint.ToString()), ("identity", me.AccountId.ToString()), ("host", hostIdentity.ToString()));
-            await using var link = tower is { } t ? TowerLink.Start(t.Settings, t.Register, me, output, TimeProvider.System) : null;
+            await using var link = tower is { } t ? TowerLink.Start(t.Settings, t.Register, me, towerTimeout, output, TimeProvider.System) : null;
             var env = Environment(transport, ledger, dir, url, interval, output, tower?.Settings, link);
             var participant = LocalParticipant.Create(me, new Deposit(Asset.Native, amount));
             return await OpenAndServeAsync(
@@ -323,10 +336,12 @@ public static class ChannelPeerCommands
             byte[] stored;
             TimeSpan interval;
             (TowerSettings Settings, bool Register)? tower;
+            TimeSpan towerTimeout;
             try
             {
                 interval = PollInterval(parse.GetValue(poll)!);
                 tower = towerOptions.Parse(parse);
+                towerTimeout = towerOptions.RequestTimeout(parse);
                 session = await PeerSession.LoadAsync(dir, ct).ConfigureAwait(false);
                 if (tower is { } given)
                 {
@@ -359,7 +374,7 @@ public static class ChannelPeerCommands
             }
 
             // Opening frames a peer may still send (readiness, parameters again) are set aside, not refused as malformed.
-            await using var link = session.Tower is { } settings ? TowerLink.Start(settings, tower?.Register ?? false, keys.Wallet, output, TimeProvider.System) : null;
+            await using var link = session.Tower is { } settings ? TowerLink.Start(settings, tower?.Register ?? false, keys.Wallet, towerTimeout, output, TimeProvider.System) : null;
             var runtime = await ParticipantRuntime.RestoreAsync(
                 new OpeningFilter(transport), ledger, new FileChannelStore(PeerSession.StatePathIn(dir)), link?.Sink ?? new RecordingBundleSink(), ct).ConfigureAwait(false);
             if (link is not null)

@@ -45,9 +45,9 @@ internal sealed class TowerLink : IAsyncDisposable
     /// Connect to the tower in the background. With <paramref name="register"/> (no operator-issued
     /// subscription) the wallet opens its own subscription once the bus is up; uploads that overtake it are retried.
     /// </summary>
-    public static TowerLink Start(TowerSettings settings, bool register, KeyPair wallet, EventOutput output, TimeProvider time)
+    public static TowerLink Start(TowerSettings settings, bool register, KeyPair wallet, TimeSpan requestTimeout, EventOutput output, TimeProvider time)
     {
-        var options = new TowerClientOptions();
+        var options = new TowerClientOptions { RequestTimeout = requestTimeout };
         var bus = TowerBus.StartRabbitMq(settings.Amqp, time, options, e =>
             output.Emit("upload-failed", $"upload failed: cannot reach the tower's broker {settings.Amqp.Host}:{settings.Amqp.Port}: {e.Message}", ("status", "Unreachable"), ("message", e.Message)));
         var client = new WalletTowerClient(bus.Bus, settings.Address, settings.Subscription, wallet, time, options, o => Report(output, o));
