@@ -266,33 +266,84 @@ public class ChannelProtocolTests
     }
 
     [Fact]
-    public void AbandonedRound_IsNeverSignedAgainWithOtherContent()
+    public void ProposingWhileARoundIsPending_IsRefused_EvenBeforeAnyRatchetIsSigned()
     {
         var h = new ProtocolHarness(2);
         h.Open();
         h.Propose(0, h.Balances(90, 110));
-        h.DeliverNext(m => m.Message is RoundProposal); // 1 signs round 1's snapshots
-        h.InFlight.Clear();
-        Assert.Null(ChannelProtocol.Abandon(h.States[1]).Error);
-        h.States[1] = ChannelProtocol.Abandon(h.States[1]).State;
+        Assert.False(h.States[0].Pending!.RatchetsSigned);
+        var again = h.Propose(0, h.Balances(80, 120));
+        Assert.Equal(ProtocolErrorCode.RoundInProgress, again.Error!.Code);
+        Assert.Equal(h.Balances(90, 110), h.States[0].Pending!.Outcome);
 
-        var again = new RoundProposal(h.States[1].Channel, 0, 1, h.Now, false, h.Balances(80, 120));
-        Assert.Equal(ProtocolErrorCode.UnexpectedRound, ChannelProtocol.Receive(h.States[1], h.Keys[1], 0, again, h.Now).Error!.Code);
-        var next = again with { Round = 2 };
-        Assert.True(ChannelProtocol.Receive(h.States[1], h.Keys[1], 0, next, h.Now).Accepted);
+        // The peer signs the first proposal's ratchets at once: replacing it would have stranded it.
+        h.DeliverAll();
+        Assert.All(h.States, s => Assert.Equal(1, s.Latest!.Round));
+        Assert.DoesNotContain(h.Errors, e => e.Participant == 1);
     }
 
     [Fact]
-    public void RoundWithSignedRatchets_CannotBeAbandonedOrOvertaken()
+    public void RejectedRound_IsDropped_AndItsNumberNeverSignedAgainWithOtherContent()
+    {
+        var h = new ProtocolHarness(2);
+        h.Open();
+        h.Propose(0, h.Balances(150, 50)); // lowers participant 1's payout: refused
+        h.DeliverAll();
+        Assert.Contains(h.Errors, e => e.Participant == 1 && e.Error.Code == ProtocolErrorCode.PayoutDecreased);
+        Assert.Null(h.States[0].Pending);
+        Assert.Equal(0, h.States[0].Latest!.Round);
+
+        // Round 1 stays burnt for participant 0: it signed round 1's snapshots once.
+        Assert.Equal(2, h.States[0].NextRound);
+        var other = new RoundProposal(h.States[0].Channel, 1, 1, h.Now, false, h.Balances(80, 120));
+        Assert.Equal(ProtocolErrorCode.UnexpectedRound, ChannelProtocol.Receive(h.States[0], h.Keys[0], 1, other, h.Now).Error!.Code);
+        h.Propose(0, h.Balances(90, 110));
+        Assert.Equal(2, h.States[0].Pending!.Round);
+        h.DeliverAll();
+        Assert.All(h.States, s => Assert.Equal(2, s.Latest!.Round));
+    }
+
+    [Fact]
+    public void RoundWithSignedRatchets_CannotBeOvertakenOrDroppedByARejection()
     {
         var h = new ProtocolHarness(2);
         h.Open();
         h.Propose(0, h.Balances(90, 110));
         h.DeliverAll(m => m.Message is not RatchetSignatures); // both signed ratchets, none delivered
         Assert.True(h.States[1].Pending!.RatchetsSigned);
-        Assert.Equal(ProtocolErrorCode.RoundInProgress, ChannelProtocol.Abandon(h.States[1]).Error!.Code);
         var overtake = new RoundProposal(h.States[1].Channel, 0, 2, h.Now, false, h.Balances(80, 120));
         Assert.Equal(ProtocolErrorCode.RoundInProgress, ChannelProtocol.Receive(h.States[1], h.Keys[1], 0, overtake, h.Now).Error!.Code);
+        var rejection = new RoundRejected(h.States[0].Channel, 1, 1, ProtocolErrorCode.PayoutDecreased, "late");
+        Assert.Same(h.States[0], ChannelProtocol.Receive(h.States[0], h.Keys[0], 1, rejection, h.Now).State);
+    }
+
+    [Theory]
+    [InlineData(2, 0, 1)]
+    [InlineData(3, 1, 2)]
+    [InlineData(3, 0, 2)]
+    [InlineData(5, 1, 3)]
+    public void CrossingProposals_LowerIndexWinsEverywhere_AndTheChannelGoesOn(int n, int low, int high)
+    {
+        var h = new ProtocolHarness(n);
+        h.Open();
+        var lowOutcome = h.Balances([.. Enumerable.Range(0, n).Select(i => i == low ? 90L : i == high ? 110L : 100L)]);
+        var highOutcome = h.Balances([.. Enumerable.Range(0, n).Select(i => i == high ? 80L : i == low ? 120L : 100L)]);
+        Assert.True(h.Propose(high, highOutcome).Accepted);
+        Assert.True(h.Propose(low, lowOutcome).Accepted);
+
+        // The higher proposer's messages reach everyone first, the worst order for the winner.
+        h.DeliverAll(m => m.From == high);
+        h.DeliverAll();
+
+        Assert.All(h.States, s =>
+        {
+            Assert.Null(s.Pending);
+            Assert.Equal(1, s.Latest!.Round);
+            Assert.Equal(lowOutcome, s.Latest.Outcome);
+        });
+        Assert.True(h.Propose(high, h.Balances([.. Enumerable.Repeat(100L, n)])).Accepted);
+        h.DeliverAll();
+        Assert.All(h.States, s => Assert.Equal(2, s.Latest!.Round));
     }
 
     [Fact]

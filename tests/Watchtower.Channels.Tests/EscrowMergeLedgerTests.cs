@@ -85,7 +85,8 @@ public class EscrowMergeLedgerTests
         Assert.Equal(ProtocolErrorCode.EscrowControlTaken, f.Group[0]!.Errors[^1].Code);
         Assert.Equal(0, f.Group[0]!.State.Latest!.Round);
         Assert.Equal(0, f.Group[1]!.State.Latest!.Round);
-        Assert.False(f.Group[1]!.State.Pending!.HasAllSnapshotSignatures);
+        // The refusal reached the proposer: its round is dropped, nothing of it can be cashed.
+        Assert.Null(f.Group[1]!.State.Pending);
     }
 
     [Fact]

@@ -49,11 +49,21 @@ public static class ChannelProtocol
 {
     private const int MaxDeferredPerParticipant = 4;
 
+    /// <summary>How many round numbers a proposal may skip (each refused proposal burns one).</summary>
+    public const int MaxRoundGap = 1024;
+
     /// <summary>Propose the next round (j = <see cref="ChannelState.NextRound"/>) starting at ledger time <paramref name="now"/>.</summary>
     public static Transition Propose(ChannelState state, ParticipantKeys keys, RoundOutcome outcome, bool closing, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(keys);
+        if (state.Pending is { } inFlight)
+        {
+            // Replacing a round in flight could strand a peer that already signed its ratchets
+            // (it can then only complete that round): wait for it, or for its rejection.
+            return Refuse(state, new(ProtocolErrorCode.RoundInProgress, $"round {inFlight.Round} is in progress: it must complete or be rejected first"));
+        }
+
         var proposal = new RoundProposal(state.Channel, state.Me, state.NextRound, TruncateToSeconds(now), closing, outcome);
         var error = CheckProposal(state, proposal, now);
         if (error is not null)
@@ -111,21 +121,6 @@ public static class ChannelProtocol
     {
         ArgumentNullException.ThrowIfNull(state);
         return state with { Phase = ChannelPhase.Closed };
-    }
-
-    /// <summary>
-    /// Drop a stalled round whose ratchets we have not signed (no ratchet of it can exist). A
-    /// round whose ratchets we signed cannot be dropped: only closing resolves it.
-    /// </summary>
-    public static Transition Abandon(ChannelState state)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        return state.Pending switch
-        {
-            null => Refuse(state, new(ProtocolErrorCode.NoPendingRound, "no round in progress")),
-            { RatchetsSigned: true } => Refuse(state, new(ProtocolErrorCode.RoundInProgress, "ratchets of the pending round are signed; it can only complete or be closed over")),
-            _ => new Transition(state with { Pending = null }, [], null),
-        };
     }
 
     /// <summary>
@@ -336,9 +331,8 @@ public static class ChannelProtocol
             case ResendRequest q:
                 Resend(state, keys, q, actions);
                 return (state, null, false);
-            case RoundRejected:
-                // Informational: the runtime surfaces it; the round simply never completes.
-                return (state, null, false);
+            case RoundRejected r:
+                return (OnRejected(state, r), null, false);
             default:
                 return (state, new(ProtocolErrorCode.MalformedMessage, $"unknown message {message.GetType().Name}"), false);
         }
@@ -358,7 +352,9 @@ public static class ChannelProtocol
             return (state, null, false); // a repeat of a round already final for us
         }
 
-        var error = CheckProposal(state, p, now) ?? CheckPolicy(state, p);
+        var error = Supersedes(state, p)
+            ? CheckProposal(state with { Pending = null, LastSignedRound = p.Round - 1 }, p, now) ?? CheckPolicy(state, p)
+            : CheckProposal(state, p, now) ?? CheckPolicy(state, p);
         if (error is not null)
         {
             return (state, error, false);
@@ -368,6 +364,26 @@ public static class ChannelProtocol
         actions.Add(new Broadcast(signatures));
         return (next, null, false);
     }
+
+    /// <summary>
+    /// Two proposals for one round crossed: the lower participant index wins, everywhere, as long
+    /// as we have not signed ratchets of the pending one. The winner proposed with nothing pending
+    /// and refuses every other proposal of that round, so the losing content never gathers all
+    /// snapshot signatures and no ratchet can exist for it: replacing it is safe for everyone.
+    /// </summary>
+    private static bool Supersedes(ChannelState state, RoundProposal p) =>
+        state.Pending is { RatchetsSigned: false } pending && pending.Round == p.Round && p.Sender < pending.Proposer;
+
+    /// <summary>
+    /// A participant refused our proposal: it will never sign its snapshots, so no ratchet of that
+    /// round can exist and we drop it (and may propose again). Rejections are sent only to the
+    /// proposer and about its own proposal; a round whose ratchets we signed cannot be rejected
+    /// (we only sign them holding every snapshot signature).
+    /// </summary>
+    private static ChannelState OnRejected(ChannelState state, RoundRejected r) =>
+        state.Pending is { RatchetsSigned: false } pending && pending.Proposer == state.Me && pending.Round == r.Round
+            ? state with { Pending = null }
+            : state;
 
     private static ProtocolError? CheckProposal(ChannelState state, RoundProposal p, DateTimeOffset now)
     {
@@ -385,9 +401,12 @@ public static class ChannelProtocol
             return new(ProtocolErrorCode.RoundInProgress, $"round {stuck.Round} has signed ratchets and must complete first");
         }
 
-        if (p.Round != state.NextRound)
+        // A proposer skips the numbers of its refused proposals (it signed their snapshots once and
+        // never reuses a number), so later rounds may leave gaps; bounded, so the sequence
+        // arithmetic r_j = r_0 + j(n+1) stays far from overflow.
+        if (p.Round < state.NextRound || p.Round > state.NextRound + MaxRoundGap)
         {
-            return new(ProtocolErrorCode.UnexpectedRound, $"expected round {state.NextRound}, got {p.Round}");
+            return new(ProtocolErrorCode.UnexpectedRound, $"expected round {state.NextRound} (or up to {MaxRoundGap} later), got {p.Round}");
         }
 
         if (p.Start.ToUnixTimeSeconds() * TimeSpan.TicksPerSecond != p.Start.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks)

@@ -293,7 +293,7 @@ public sealed class ParticipantRuntime
 
     /// <summary>A refresh is worth one try per round, and only while rounds can still be made.</summary>
     private bool ShouldRefresh(CompletedRound latest) =>
-        State.Phase == ChannelPhase.Open && _refreshAttemptedFor != latest.Round && State.Pending is not { RatchetsSigned: true };
+        State.Phase == ChannelPhase.Open && _refreshAttemptedFor != latest.Round && State.Pending is null;
 
     private async Task SubmitSnapshotsAsync(ImmutableArray<TransactionEnvelope> snapshots, int first, ImmutableArray<SubmitOutcome>.Builder submissions, CancellationToken ct)
     {

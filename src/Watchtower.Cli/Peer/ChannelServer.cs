@@ -260,7 +260,7 @@ internal sealed class ChannelServer
                     await PayAsync(words, ct).ConfigureAwait(false);
                     break;
                 case "close" when words.Length == 1:
-                    Proposed(PendingRoundBlocks() ?? await _runtime.ProposeCloseAsync(ct).ConfigureAwait(false), "close");
+                    Proposed(await _runtime.ProposeCloseAsync(ct).ConfigureAwait(false), "close");
                     break;
                 case "force-close" when words.Length == 1:
                     var outcome = await _runtime.ForceCloseAsync(ct).ConfigureAwait(false);
@@ -328,35 +328,7 @@ internal sealed class ChannelServer
         }
 
         var what = $"pay {amount.ToAmountString()} to {to}";
-        Proposed(PendingRoundBlocks() ?? await _runtime.ProposeAsync(LocalChannelGroup.Payment(state, state.Me, to, amount), ct).ConfigureAwait(false), what);
-    }
-
-    /// <summary>
-    /// The protocol lets a proposal replace a pending round whose ratchets we have not signed, but a
-    /// peer that already holds every snapshot signature of that round has signed its ratchets and
-    /// can then only complete it: replacing it (two commands in a row, or a peer's proposal crossing
-    /// ours) would leave that peer refusing every later round. So a new round waits until the
-    /// pending one completes, or until it stalled for <see cref="StallPolls"/> polls despite the
-    /// resend requests (nobody is completing it).
-    /// </summary>
-    private ProtocolError? PendingRoundBlocks()
-    {
-        if (_runtime.State.Pending is not { } pending)
-        {
-            return null;
-        }
-
-        int polls;
-        lock (_stallGate)
-        {
-            polls = _stalled.Round == pending.Round ? _stalled.Polls : 0;
-        }
-
-        return polls >= StallPolls
-            ? null
-            : new ProtocolError(
-                ProtocolErrorCode.RoundInProgress,
-                $"round {pending.Round} is still collecting signatures: repeat the command once `round {pending.Round} complete` shows (or, if it stalls, after {StallPolls} polls)");
+        Proposed(await _runtime.ProposeAsync(LocalChannelGroup.Payment(state, state.Me, to, amount), ct).ConfigureAwait(false), what);
     }
 
     private void Proposed(ProtocolError? error, string what)
