@@ -191,7 +191,7 @@ public class ChannelProtocolTests
     [InlineData(4)]
     public void ForgedSignatureAmongMany_IsRefused_NamingTheFirstBadSnapshot(int forgedAt)
     {
-        // Five snapshots' signatures are verified in parallel; the error must still name the first bad one.
+        // Among five snapshots' signatures the error must name the first bad one.
         var h = new ProtocolHarness(5);
         h.Open();
         h.Propose(0, h.Balances(90, 110, 100, 100, 100));
