@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Diagnostics;
+using Watchtower.Benchmarks.Channels;
 using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Runtime;
 using Watchtower.Channels.Transport;
@@ -103,7 +104,7 @@ internal sealed class BundleSet : IDisposable
         {
             // Funding is taken as confirmed: only the signed round matters to the tower.
             var state = ChannelProtocol.FundingConfirmed(ChannelState.Create(parameters, i));
-            runtimes[i] = ParticipantRuntime.CreateAsync(keys[i], state, transport.Connect(i), NoLedger.Instance,
+            runtimes[i] = ParticipantRuntime.CreateAsync(keys[i], state, transport.Connect(i), new NoLedger(),
                 new Watchtower.Channels.Runtime.InMemoryChannelStore(), sinks[i], CancellationToken.None).GetAwaiter().GetResult();
         }
 
@@ -174,24 +175,4 @@ internal sealed class BundleSet : IDisposable
     }
 
     public void Dispose() => SealingKey.Dispose();
-
-    /// <summary>Round 0 needs no ledger: funding is taken as confirmed.</summary>
-    private sealed class NoLedger : ILedgerClient
-    {
-        public static readonly NoLedger Instance = new();
-
-        public Task<Network> GetNetworkAsync(CancellationToken ct) => throw Unexpected();
-
-        public Task<AccountSnapshot?> LoadAccountAsync(AccountId id, CancellationToken ct) => throw Unexpected();
-
-        public Task<SubmitOutcome> SubmitAsync(TransactionEnvelope envelope, CancellationToken ct) => throw Unexpected();
-
-        public Task<LedgerHeaderInfo> GetLatestLedgerAsync(CancellationToken ct) => throw Unexpected();
-
-        public Task<FeeStatsInfo> GetFeeStatsAsync(CancellationToken ct) => throw Unexpected();
-
-        public IAsyncEnumerable<ClosedLedger> StreamLedgersAsync(uint afterLedger, CancellationToken ct) => throw Unexpected();
-
-        private static InvalidOperationException Unexpected() => new("generating a round must not touch the ledger");
-    }
 }
