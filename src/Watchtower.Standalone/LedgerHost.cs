@@ -124,6 +124,7 @@ internal sealed partial class LedgerHost : IAsyncDisposable
         CloseResult closed;
         NetworkSnapshot? snapshot = null;
         TaskCompletionSource signal;
+        int queued;
         var completions = new List<(TaskCompletionSource<SubmissionOutcome> Waiter, SubmissionOutcome Outcome)>();
         var started = _time.GetTimestamp();
         lock (_gate)
@@ -150,6 +151,7 @@ internal sealed partial class LedgerHost : IAsyncDisposable
 
             signal = _nextLedger;
             _nextLedger = NewSignal();
+            queued = Engine.PendingCount;
         }
 
         try
@@ -166,7 +168,7 @@ internal sealed partial class LedgerHost : IAsyncDisposable
             }
 
             signal.TrySetResult();
-            Metrics.Closed(closed, Read(e => e.PendingCount), _time.GetElapsedTime(started));
+            Metrics.Closed(closed, queued, _time.GetElapsedTime(started));
         }
 
         return closed.Ledger;

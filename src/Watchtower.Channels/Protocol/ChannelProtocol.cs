@@ -352,9 +352,9 @@ public static class ChannelProtocol
             return (state, null, false); // a repeat of a round already final for us
         }
 
-        var error = Supersedes(state, p)
-            ? CheckProposal(state with { Pending = null, LastSignedRound = p.Round - 1 }, p, now) ?? CheckPolicy(state, p)
-            : CheckProposal(state, p, now) ?? CheckPolicy(state, p);
+        // A superseding proposal is checked as if the round it replaces had never been signed.
+        var before = Supersedes(state, p) ? state with { Pending = null, LastSignedRound = p.Round - 1 } : state;
+        var error = CheckProposal(before, p, now) ?? CheckPolicy(state, p);
         if (error is not null)
         {
             return (state, error, false);
