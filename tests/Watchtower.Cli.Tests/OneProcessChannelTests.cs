@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Time.Testing;
 using Watchtower.Ledger;
 using Watchtower.Standalone;
 using Watchtower.Stellar;
@@ -16,7 +15,7 @@ public sealed class OneProcessChannelTests(ITestOutputHelper log) : IAsyncLifeti
     private static readonly Stroops WalletStart = Stroops.FromLumens(1000);
 
     private readonly string _state = Directory.CreateTempSubdirectory("wt-one-process").FullName;
-    private readonly HttpClient _http = new();
+    private TestNetwork _network = null!;
     private StandaloneServer _server = null!;
     private ILedgerClient _ledger = null!;
     private KeyPair _funder = null!;
@@ -25,22 +24,15 @@ public sealed class OneProcessChannelTests(ITestOutputHelper log) : IAsyncLifeti
 
     public async Task InitializeAsync()
     {
-        _server = await StandaloneServer.StartAsync(new StandaloneOptions { Port = 0, CloseInterval = null, CloseOnSubmit = true }, new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000)), CancellationToken.None);
-        _ledger = LedgerClientFactory.Create(new LedgerClientOptions { Url = _server.HorizonUri, NetworkPassphrase = _server.Network.Passphrase }, _http, TimeProvider.System);
+        _network = await TestNetwork.StartAsync();
+        (_server, _ledger) = (_network.Server, _network.Ledger);
         (_funder, _alice, _bob) = (KeyPair.Random(), KeyPair.Random(), KeyPair.Random());
-        var root = await _ledger.LoadAccountAsync(_server.Root.AccountId, CancellationToken.None);
-        var create = new TransactionBuilder(_server.Root.AccountId, root!.Sequence)
-            .AddOperation(new CreateAccountOperation(_funder.AccountId, Stroops.FromLumens(100)))
-            .AddOperation(new CreateAccountOperation(_alice.AccountId, WalletStart))
-            .AddOperation(new CreateAccountOperation(_bob.AccountId, WalletStart));
-        var created = await _ledger.SubmitAsync(create.BuildEnvelope().Sign(_server.Network, _server.Root), CancellationToken.None);
-        Assert.True(created.Success, created.ResultCodesText);
+        await _network.FundAsync([(_funder.AccountId, Stroops.FromLumens(100)), (_alice.AccountId, WalletStart), (_bob.AccountId, WalletStart)], CancellationToken.None);
     }
 
     public async Task DisposeAsync()
     {
-        await _server.DisposeAsync();
-        _http.Dispose();
+        await _network.DisposeAsync();
         Directory.Delete(_state, recursive: true);
     }
 

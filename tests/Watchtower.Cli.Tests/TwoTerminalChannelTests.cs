@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
-using Microsoft.Extensions.Time.Testing;
 using Watchtower.Ledger;
 using Watchtower.Standalone;
 using Watchtower.Stellar;
@@ -23,7 +22,7 @@ public sealed partial class TwoTerminalChannelTests(ITestOutputHelper log) : IAs
 
     private readonly List<CliProcess> _processes = [];
     private readonly string _dir = Directory.CreateTempSubdirectory("wt-two-terminal").FullName;
-    private readonly HttpClient _http = new();
+    private TestNetwork _network = null!;
     private StandaloneServer _server = null!;
     private ILedgerClient _ledger = null!;
     private KeyPair _funder = null!;
@@ -34,18 +33,12 @@ public sealed partial class TwoTerminalChannelTests(ITestOutputHelper log) : IAs
 
     public async Task InitializeAsync()
     {
-        _server = await StandaloneServer.StartAsync(new StandaloneOptions { Port = 0, CloseInterval = null, CloseOnSubmit = true }, new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000)), CancellationToken.None);
-        _ledger = LedgerClientFactory.Create(new LedgerClientOptions { Url = _server.HorizonUri, NetworkPassphrase = _server.Network.Passphrase }, _http, TimeProvider.System);
+        _network = await TestNetwork.StartAsync();
+        (_server, _ledger) = (_network.Server, _network.Ledger);
         (_funder, _alice, _bob, _mallory, _carol) = (KeyPair.Random(), KeyPair.Random(), KeyPair.Random(), KeyPair.Random(), KeyPair.Random());
-        var root = await _ledger.LoadAccountAsync(_server.Root.AccountId, CancellationToken.None);
-        var create = new TransactionBuilder(_server.Root.AccountId, root!.Sequence)
-            .AddOperation(new CreateAccountOperation(_funder.AccountId, Stroops.FromLumens(100)))
-            .AddOperation(new CreateAccountOperation(_alice.AccountId, WalletStart))
-            .AddOperation(new CreateAccountOperation(_bob.AccountId, WalletStart))
-            .AddOperation(new CreateAccountOperation(_mallory.AccountId, WalletStart))
-            .AddOperation(new CreateAccountOperation(_carol.AccountId, WalletStart));
-        var created = await _ledger.SubmitAsync(create.BuildEnvelope().Sign(_server.Network, _server.Root), CancellationToken.None);
-        Assert.True(created.Success, created.ResultCodesText);
+        await _network.FundAsync(
+            [(_funder.AccountId, Stroops.FromLumens(100)), .. new[] { _alice, _bob, _mallory, _carol }.Select(k => (k.AccountId, WalletStart))],
+            CancellationToken.None);
     }
 
     public async Task DisposeAsync()
@@ -55,8 +48,7 @@ public sealed partial class TwoTerminalChannelTests(ITestOutputHelper log) : IAs
             p.Dispose();
         }
 
-        await _server.DisposeAsync();
-        _http.Dispose();
+        await _network.DisposeAsync();
         Directory.Delete(_dir, recursive: true);
     }
 

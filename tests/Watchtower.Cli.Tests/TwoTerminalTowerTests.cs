@@ -28,11 +28,7 @@ public sealed partial class TwoTerminalChannelTests
 
         // The tower pays its own fees; it tails the network from here on.
         var towerFees = KeyPair.Random();
-        var root = await _ledger.LoadAccountAsync(_server.Root.AccountId, ct);
-        var funded = await _ledger.SubmitAsync(
-            new TransactionBuilder(_server.Root.AccountId, root!.Sequence).AddOperation(new CreateAccountOperation(towerFees.AccountId, Stroops.FromLumens(100)))
-                .BuildEnvelope().Sign(_server.Network, _server.Root), ct);
-        Assert.True(funded.Success, funded.ResultCodesText);
+        await _network.FundAsync([(towerFees.AccountId, Stroops.FromLumens(100))], ct);
         var startAfter = (await _ledger.GetLatestLedgerAsync(ct)).Sequence;
         using var towerLog = new StringWriter();
         await using var tower = await DemoTower.StartAsync(
