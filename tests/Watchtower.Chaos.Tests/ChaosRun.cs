@@ -128,7 +128,7 @@ internal sealed class ChaosRun
         var flood = new HostileFlood(bus, address.Uploads, channels, strangers, otherTower.PublicKey);
         using var stopFlood = CancellationTokenSource.CreateLinkedTokenSource(ct);
         _flooding = true;
-        var flooding = flood.RunAsync(_profile.HostileUploads, workers: 32, _seed, stopFlood.Token).ContinueWith(t =>
+        var flooding = flood.RunAsync(_profile.HostileUploads, workers: 96, _seed, stopFlood.Token).ContinueWith(t =>
         {
             _flooding = false;
             return t;
@@ -169,7 +169,7 @@ internal sealed class ChaosRun
         {
             foreach (var snapshot in c.BobSink.Bundles.Last(b => b.Round == c.StaleRound).Snapshots)
             {
-                var outcome = await ledger.SubmitAsync(snapshot, ct).ConfigureAwait(false);
+                var outcome = await SubmitPatientlyAsync(ledger, snapshot, ct).ConfigureAwait(false);
                 cheatsRefused += outcome.Success ? 0 : 1;
             }
         }
@@ -283,12 +283,28 @@ internal sealed class ChaosRun
         }
 
         c.StaleRound = stale.Round;
-        var outcome = await ledger.SubmitAsync(stale.Ratchet, ct).ConfigureAwait(false);
+        var outcome = await SubmitPatientlyAsync(ledger, stale.Ratchet, ct).ConfigureAwait(false);
         if (!outcome.Success)
         {
             lock (_harnessErrors)
             {
                 _harnessErrors.Add($"channel {c.Index}: Bob's stale ratchet (round {stale.Round}) was refused: {outcome.ResultCodesText}");
+            }
+        }
+    }
+
+    /// <summary>Submits, trying again while the network answers 503 (another transaction of the source account is queued, or it is stalled).</summary>
+    private static async Task<SubmitOutcome> SubmitPatientlyAsync(ILedgerClient ledger, TransactionEnvelope envelope, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ledger.SubmitAsync(envelope, ct).ConfigureAwait(false);
+            }
+            catch (LedgerClientException) when (attempt < 40)
+            {
+                await Task.Delay(250, ct).ConfigureAwait(false);
             }
         }
     }
