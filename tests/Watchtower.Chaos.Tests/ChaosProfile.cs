@@ -20,7 +20,7 @@ public sealed record ChaosProfile(
     TimeSpan Budget)
 {
     /// <summary>The CI profile (scripts/test.sh): ≈ 200 channels, 20 breaches, 20 deadlines, ≥ 50,000 hostile uploads.</summary>
-    public static ChaosProfile Quick { get; } = new("quick", 200, 20, 20, 8, 50_000, 48, TimeSpan.FromHours(2), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(4));
+    public static ChaosProfile Quick { get; } = new("quick", 200, 20, 20, 8, 50_000, 60, TimeSpan.FromHours(2), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(4));
 
     /// <summary>The long profile (RELIABILITY.md): 1,000 channels, 100 breaches, 100 deadlines, ≥ 30 faults, ≥ 1,000,000 hostile uploads.</summary>
     public static ChaosProfile Long { get; } = new("long", 1000, 100, 100, 30, 1_000_000, 120, TimeSpan.FromHours(2), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(45));

@@ -28,6 +28,7 @@ internal sealed record ChaosReport(
     ImmutableArray<string> HarnessErrors,
     IReadOnlyDictionary<string, TimeSpan> Phases,
     TimeSpan Elapsed,
+    string LogDirectory,
     string ProcessTails)
 {
     public int Late => Problems.Count(p => p.Kind == ProblemKind.Late);
@@ -39,8 +40,9 @@ internal sealed record ChaosReport(
     public ImmutableArray<string> Failures =>
     [
         .. Problems.Select(p => p.Text),
-        .. HostileAccepted.Select(a => "hostile upload accepted: " + a),
         .. HarnessErrors.Select(e => "harness: " + e),
+        .. HostileAccepted.IsEmpty ? [] : new[] { $"{HostileAccepted.Length} hostile uploads accepted" },
+        .. HostileAccepted.Take(10).Select(a => "hostile upload accepted: " + a),
     ];
 
     public string ToText()
@@ -68,6 +70,7 @@ internal sealed record ChaosReport(
         }
 
         Line($"  phases: {string.Join(", ", Phases.OrderBy(p => p.Value).Select(p => $"{p.Key} at {p.Value.TotalSeconds:0} s"))}");
+        Line($"  process logs: {LogDirectory}");
         Line($"  late {Late}, lost {Lost}, unreceipted {Unreceipted}, harness errors {HarnessErrors.Length}");
         foreach (var f in Failures.Take(60))
         {

@@ -64,7 +64,7 @@ internal sealed class ChaosRun
         {
             try
             {
-                return await DriveAsync(deployment, ledger, http, bus, channels, ct).ConfigureAwait(false);
+                return await DriveAsync(logs, deployment, ledger, http, bus, channels, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException || ct.IsCancellationRequested)
             {
@@ -83,7 +83,7 @@ internal sealed class ChaosRun
         }
     }
 
-    private async Task<ChaosReport> DriveAsync(TowerDeployment deployment, ILedgerClient ledger, HttpClient http, IBusControl bus, List<ChaosChannel> channels, CancellationToken ct)
+    private async Task<ChaosReport> DriveAsync(string logs, TowerDeployment deployment, ILedgerClient ledger, HttpClient http, IBusControl bus, List<ChaosChannel> channels, CancellationToken ct)
     {
         var prefix = deployment.Prefix;
         var subscriptionsQueue = new Uri("queue:" + TowerQueues.Subscriptions(prefix));
@@ -194,14 +194,16 @@ internal sealed class ChaosRun
             flood.Sent, flood.Unanswered, flood.Answers.ToDictionary(), [.. flood.Accepted],
             latencies.Count, ChaosVerdict.Percentile(latencies, 0.5), ChaosVerdict.Percentile(latencies, 0.99),
             channels.SelectMany(c => c.UploadFailures).GroupBy(k => k.Key).ToDictionary(g => g.Key, g => g.Sum(k => k.Value)),
-            problems, [.. _harnessErrors, .. faults.Errors], new Dictionary<string, TimeSpan>(_phases), _clock.Elapsed,
+            problems, [.. _harnessErrors, .. faults.Errors], new Dictionary<string, TimeSpan>(_phases), _clock.Elapsed, logs,
             problems.IsEmpty && _harnessErrors.Count == 0 && faults.Errors.Count == 0 && flood.Accepted.Count == 0 ? "" : deployment.Tails(25));
     }
 
     /// <summary>The ticks: ledger time moves a step, fates strike, wallets refresh, one fault at a time is injected.</summary>
     private async Task<DateTimeOffset> ChaosPhaseAsync(HttpClient http, TowerDeployment deployment, ILedgerClient ledger, List<ChaosChannel> channels, FaultInjector faults, HostileFlood flood, CancellationToken ct)
     {
-        var faultTicks = Enumerable.Range(0, _profile.Faults).Select(_ => _rng.Next(2, Math.Max(3, _profile.Ticks - 2))).Order().ToList();
+        // One fault per slot, at a random tick of the slot's first half: one at a time, each process back and ready before the next.
+        var slot = Math.Max(1, (_profile.Ticks - 4) / Math.Max(1, _profile.Faults));
+        var faultTicks = Enumerable.Range(0, _profile.Faults).Select(k => 2 + (k * slot) + _rng.Next(0, Math.Max(1, slot / 2))).ToList();
         var nextRefresh = channels.ToDictionary(c => c.Index, c => c.LatestStart + RefreshInterval());
         var breaches = new List<Task>();
         var now = DateTimeOffset.MinValue;

@@ -20,6 +20,12 @@ public sealed class ChaosSuiteTests(ITestOutputHelper output)
         var report = await ChaosRun.RunAsync(profile, seed, ChaosServers.FromEnvironment(), Log, cts.Token);
         var text = report.ToText();
         Log(text);
+        await File.WriteAllTextAsync(Path.Combine(report.LogDirectory, "report.txt"), text);
+        if (Environment.GetEnvironmentVariable("WATCHTOWER_CHAOS_REPORT") is { Length: > 0 } path)
+        {
+            await File.WriteAllTextAsync(path, text);
+        }
+
         Assert.True(report.Failures.IsEmpty, text);
         Assert.True(report.HostileSent >= profile.HostileUploads, text);
     }

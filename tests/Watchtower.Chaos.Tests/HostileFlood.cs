@@ -80,7 +80,7 @@ internal sealed class HostileFlood
             var rng = new Random(HashCode.Combine(seed, w));
             while (!ct.IsCancellationRequested && Interlocked.Increment(ref next) <= total)
             {
-                var (kind, subscription, bytes) = Make(rng);
+                var (kind, victim, subscription, bytes) = Make(rng);
                 Interlocked.Increment(ref _sent);
                 try
                 {
@@ -89,10 +89,11 @@ internal sealed class HostileFlood
                     {
                         _answers.AddOrUpdate($"{kind} → {rejected.Message.Reason}", 1, (_, n) => n + 1);
                     }
-                    else
+                    else if (response.Is(out Response<BundleAccepted>? accepted))
                     {
                         _answers.AddOrUpdate($"{kind} → ACCEPTED", 1, (_, n) => n + 1);
-                        _accepted.Enqueue($"{kind} upload of {bytes.Length} bytes under {subscription} was accepted");
+                        _accepted.Enqueue($"{kind} of channel {victim.Index} ({victim.Fate}{(victim.Frozen ? ", left to the tower" : "")}, tower receipted round {victim.ReceiptedRound}): "
+                            + $"{bytes.Length} bytes under {subscription}, receipt for round {accepted.Message.Round}");
                     }
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -108,11 +109,17 @@ internal sealed class HostileFlood
         }, ct))).ConfigureAwait(false);
     }
 
-    private (HostileKind Kind, Guid Subscription, byte[] Bytes) Make(Random rng)
+    private (HostileKind Kind, ChaosChannel Victim, Guid Subscription, byte[] Bytes) Make(Random rng)
+    {
+        var victim = _victims[rng.Next(_victims.Count)];
+        var (kind, subscription, bytes) = Make(rng, victim);
+        return (kind, victim, subscription, bytes);
+    }
+
+    private (HostileKind Kind, Guid Subscription, byte[] Bytes) Make(Random rng, ChaosChannel victim)
     {
         var pick = rng.Next(Mix.Sum(m => m.Weight));
         var kind = Mix.First(m => (pick -= m.Weight) < 0).Kind;
-        var victim = _victims[rng.Next(_victims.Count)];
         var sent = victim.Sent.Values.ToArray();
         var some = sent[rng.Next(sent.Length)];
         switch (kind)
