@@ -13,6 +13,7 @@ public sealed record ChaosProfile(
     int Breaches,
     int Deadlines,
     int Faults,
+    int Outages,
     long HostileUploads,
     int Ticks,
     TimeSpan Step,
@@ -20,12 +21,12 @@ public sealed record ChaosProfile(
     TimeSpan Budget)
 {
     /// <summary>The CI profile (scripts/test.sh): ≈ 200 channels, 20 breaches, 20 deadlines, ≥ 50,000 hostile uploads.</summary>
-    public static ChaosProfile Quick { get; } = new("quick", 200, 20, 20, 8, 50_000, 60, TimeSpan.FromHours(2), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(4));
+    public static ChaosProfile Quick { get; } = new("quick", 200, 20, 20, 8, 1, 50_000, 60, TimeSpan.FromHours(2), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(4));
 
     /// <summary>The long profile (RELIABILITY.md): 1,000 channels, 100 breaches, 100 deadlines, ≥ 30 faults, ≥ 1,000,000 hostile uploads.</summary>
-    public static ChaosProfile Long { get; } = new("long", 1000, 100, 100, 30, 1_000_000, 120, TimeSpan.FromHours(2), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(45));
+    public static ChaosProfile Long { get; } = new("long", 1000, 100, 100, 30, 3, 1_000_000, 120, TimeSpan.FromHours(2), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(45));
 
-    /// <summary>WATCHTOWER_CHAOS_PROFILE (quick | long), each figure overridable (WATCHTOWER_CHAOS_CHANNELS, _BREACHES, _DEADLINES, _FAULTS, _HOSTILE, _TICKS).</summary>
+    /// <summary>WATCHTOWER_CHAOS_PROFILE (quick | long), each figure overridable (WATCHTOWER_CHAOS_CHANNELS, _BREACHES, _DEADLINES, _FAULTS, _OUTAGES, _HOSTILE, _TICKS).</summary>
     public static ChaosProfile FromEnvironment()
     {
         var name = Environment.GetEnvironmentVariable("WATCHTOWER_CHAOS_PROFILE") is { Length: > 0 } p ? p.Trim().ToLowerInvariant() : "quick";
@@ -41,6 +42,7 @@ public sealed record ChaosProfile(
             Breaches = Figure("BREACHES", profile.Breaches),
             Deadlines = Figure("DEADLINES", profile.Deadlines),
             Faults = Figure("FAULTS", profile.Faults),
+            Outages = Figure("OUTAGES", profile.Outages),
             HostileUploads = Figure("HOSTILE", (int)Math.Min(profile.HostileUploads, int.MaxValue)),
             Ticks = Figure("TICKS", profile.Ticks),
         };

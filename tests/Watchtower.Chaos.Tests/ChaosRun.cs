@@ -23,6 +23,8 @@ internal sealed class ChaosRun
 {
     private static readonly TimeSpan Slack = TimeSpan.FromHours(6);
 
+    private static readonly TimeSpan OutageLength = TimeSpan.FromSeconds(40);
+
     private readonly ChaosProfile _profile;
     private readonly int _seed;
     private readonly ChaosServers _servers;
@@ -206,6 +208,7 @@ internal sealed class ChaosRun
         var faultTicks = Enumerable.Range(0, _profile.Faults).Select(k => 2 + (k * slot) + _rng.Next(0, Math.Max(1, slot / 2))).ToList();
         var nextRefresh = channels.ToDictionary(c => c.Index, c => c.LatestStart + RefreshInterval());
         var breaches = new List<Task>();
+        var outages = _profile.Outages;
         var now = DateTimeOffset.MinValue;
         for (var tick = 1; tick <= _profile.Ticks; tick++)
         {
@@ -222,7 +225,15 @@ internal sealed class ChaosRun
                 c.Frozen = true;
                 if (c.ReceiptedRound >= c.LatestRound)
                 {
-                    breaches.Add(BreachAsync(ledger, c, now, ct));
+                    var breach = BreachAsync(ledger, c, now, ct);
+                    breaches.Add(breach);
+                    if (outages > 0 && tick >= _profile.Ticks / 3 && faults.Idle)
+                    {
+                        // The ledger API goes away while the tower answers this breach (issue 10: ≈ 40 s dead-lettered the trigger).
+                        await breach.ConfigureAwait(false);
+                        await Task.Delay(300, ct).ConfigureAwait(false);
+                        outages -= faults.TryOutage(OutageLength, ct) ? 1 : 0;
+                    }
                 }
             }
 
@@ -257,6 +268,11 @@ internal sealed class ChaosRun
         }
 
         await faults.WhenIdleAsync().ConfigureAwait(false);
+        if (outages > 0)
+        {
+            _harnessErrors.Add($"{outages} ledger outages not injected (no breach while no other fault ran)");
+        }
+
         foreach (var c in channels.Where(c => c.Fate == ChannelFate.Breach && c.StaleRound is null))
         {
             _harnessErrors.Add($"channel {c.Index}: breach never injected (Alice's latest round {c.LatestRound} never receipted; receipted {c.ReceiptedRound})");

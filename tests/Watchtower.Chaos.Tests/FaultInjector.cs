@@ -11,6 +11,8 @@ internal enum FaultKind
     KillTowerProcess,
     /// <summary>SIGSTOP of the network (no ledgers, no API) for a few seconds: a stalled ledger stream.</summary>
     StallLedger,
+    /// <summary>The network's API and ledger stream gone for ≈ 40 s (SIGSTOP) right after a breach landed, while its answer is in flight.</summary>
+    LedgerOutage,
     /// <summary>kill -9 of the Redis primary (Sentinel promotes the replica), then the old primary restarted from its configuration.</summary>
     RedisPrimaryFailover,
     /// <summary>A RabbitMQ cluster node stopped (stop_app) for a few seconds, then started again.</summary>
@@ -117,6 +119,32 @@ internal sealed class FaultInjector(TowerDeployment deployment, ChaosServers ser
                     _errors.Add($"{kind}: {e.Message}");
                 }
             }
+        }, ct);
+        return true;
+    }
+
+    /// <summary>Stops the network for <paramref name="length"/> unless another fault is running; false when it had to skip.</summary>
+    public bool TryOutage(TimeSpan length, CancellationToken ct)
+    {
+        if (!_running.IsCompleted)
+        {
+            return false;
+        }
+
+        _running = Task.Run(async () =>
+        {
+            log($"fault: ledger outage, SIGSTOP the network for {length.TotalSeconds:0} s with a breach in flight");
+            await deployment.Standalone.PauseAsync().ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(length, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                await deployment.Standalone.ResumeAsync().ConfigureAwait(false);
+            }
+
+            _done.AddOrUpdate(FaultKind.LedgerOutage, 1, (_, n) => n + 1);
         }, ct);
         return true;
     }
