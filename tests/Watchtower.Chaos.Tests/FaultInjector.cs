@@ -11,7 +11,7 @@ internal enum FaultKind
     KillTowerProcess,
     /// <summary>SIGSTOP of the network (no ledgers, no API) for a few seconds: a stalled ledger stream.</summary>
     StallLedger,
-    /// <summary>The network's API and ledger stream gone for ≈ 40 s (SIGSTOP) right after a breach landed, while its answer is in flight.</summary>
+    /// <summary>The network's API and ledger stream unreachable for the tower (connections refused) for ≈ 40 s, right after a breach landed, while its answer is in flight.</summary>
     LedgerOutage,
     /// <summary>kill -9 of the Redis primary (Sentinel promotes the replica), then the old primary restarted from its configuration.</summary>
     RedisPrimaryFailover,
@@ -123,7 +123,7 @@ internal sealed class FaultInjector(TowerDeployment deployment, ChaosServers ser
         return true;
     }
 
-    /// <summary>Stops the network for <paramref name="length"/> unless another fault is running; false when it had to skip.</summary>
+    /// <summary>Cuts the tower off the network's API for <paramref name="length"/> unless another fault is running; false when it had to skip.</summary>
     public bool TryOutage(TimeSpan length, CancellationToken ct)
     {
         if (!_running.IsCompleted)
@@ -133,15 +133,15 @@ internal sealed class FaultInjector(TowerDeployment deployment, ChaosServers ser
 
         _running = Task.Run(async () =>
         {
-            log($"fault: ledger outage, SIGSTOP the network for {length.TotalSeconds:0} s with a breach in flight");
-            await deployment.Standalone.PauseAsync().ConfigureAwait(false);
+            log($"fault: ledger API down for the tower for {length.TotalSeconds:0} s with a breach in flight");
+            deployment.LedgerProxy.Down();
             try
             {
                 await Task.Delay(length, ct).ConfigureAwait(false);
             }
             finally
             {
-                await deployment.Standalone.ResumeAsync().ConfigureAwait(false);
+                deployment.LedgerProxy.Up();
             }
 
             _done.AddOrUpdate(FaultKind.LedgerOutage, 1, (_, n) => n + 1);

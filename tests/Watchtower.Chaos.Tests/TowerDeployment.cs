@@ -76,6 +76,9 @@ internal sealed class TowerDeployment : IAsyncDisposable
 
     public IReadOnlyList<TowerNode> Nodes { get; private set; } = [];
 
+    /// <summary>The tower processes reach the network's API only through this proxy (the harness goes direct).</summary>
+    public TcpProxy LedgerProxy { get; private set; } = null!;
+
     /// <summary>Starts the network, then the tower processes tailing it from its latest ledger; returns once every process is ready.</summary>
     public static async Task<TowerDeployment> StartAsync(ChaosServers servers, string logDirectory, int basePort, int replicasPerRole, CancellationToken ct)
     {
@@ -83,6 +86,7 @@ internal sealed class TowerDeployment : IAsyncDisposable
         try
         {
             await deployment.StartNetworkAsync(basePort, ct).ConfigureAwait(false);
+            deployment.LedgerProxy = new TcpProxy(basePort + 50, basePort);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             var latest = await LatestLedgerAsync(http, deployment.Horizon, ct).ConfigureAwait(false);
             var nodes = new List<TowerNode>();
@@ -152,6 +156,7 @@ internal sealed class TowerDeployment : IAsyncDisposable
             p.Dispose();
         }
 
+        LedgerProxy?.Dispose();
         SealingKey.Dispose();
         return ValueTask.CompletedTask;
     }
@@ -194,7 +199,7 @@ internal sealed class TowerDeployment : IAsyncDisposable
             ["Tower__Keys__ReceiptSecret"] = ReceiptKey.Seed.ToString(),
             ["Tower__Keys__SealingKey"] = Convert.ToBase64String(SealingKey.ExportPrivateKey()),
             ["Ledger__Kind"] = "Horizon",
-            ["Ledger__Url"] = Horizon.ToString(),
+            ["Ledger__Url"] = LedgerProxy.Uri.ToString(),
             ["Ledger__NetworkPassphrase"] = Network.Standalone.Passphrase,
             // A fresh deployment starts here; a restarted tailer resumes from its cursor in Redis.
             ["Tower__Tailer__StartAfterLedger"] = startAfter.ToString(CultureInfo.InvariantCulture),
