@@ -25,6 +25,8 @@ internal enum HostileKind
     StrangerReplay,
     /// <summary>A victim's own older round replayed after the tower receipted a newer one.</summary>
     StaleReplay,
+    /// <summary>A channel's first round replayed under its own subscription once the tower settled the channel on the ledger.</summary>
+    ReplayAfterSettlement,
 }
 
 /// <summary>
@@ -81,32 +83,54 @@ internal sealed class HostileFlood
             while (!ct.IsCancellationRequested && Interlocked.Increment(ref next) <= total)
             {
                 var (kind, victim, subscription, bytes) = Make(rng);
-                Interlocked.Increment(ref _sent);
-                try
-                {
-                    var response = await client.GetResponse<BundleAccepted, BundleRejected>(new UploadBundle(subscription, bytes), ct).ConfigureAwait(false);
-                    if (response.Is(out Response<BundleRejected>? rejected))
-                    {
-                        _answers.AddOrUpdate($"{kind} → {rejected.Message.Reason}", 1, (_, n) => n + 1);
-                    }
-                    else if (response.Is(out Response<BundleAccepted>? accepted))
-                    {
-                        _answers.AddOrUpdate($"{kind} → ACCEPTED", 1, (_, n) => n + 1);
-                        _accepted.Enqueue($"{kind} of channel {victim.Index} ({victim.Fate}{(victim.Frozen ? ", left to the tower" : "")}, tower receipted round {victim.ReceiptedRound}): "
-                            + $"{bytes.Length} bytes under {subscription}, receipt for round {accepted.Message.Round}");
-                    }
-                }
-                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                if (!await SendAsync(client, kind, victim, subscription, bytes, ct).ConfigureAwait(false))
                 {
                     return;
                 }
-                catch (Exception e) when (e is RequestTimeoutException or RequestException or MassTransitException)
-                {
-                    // No answer in time (e.g. its ingest process was killed and the redelivery came too late).
-                    Interlocked.Increment(ref _unanswered);
-                }
             }
         }, ct))).ConfigureAwait(false);
+    }
+
+    /// <summary>Replays each channel's first sealed round under its own subscription (run after the channels settled).</summary>
+    public async Task ReplayAfterSettlementAsync(IEnumerable<ChaosChannel> settled, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(settled);
+        var client = _bus.CreateRequestClient<UploadBundle>(_uploads, RequestTimeout.After(s: 30));
+        foreach (var c in settled)
+        {
+            await SendAsync(client, HostileKind.ReplayAfterSettlement, c, c.Subscription, c.Sent.MinBy(s => s.Key).Value.Sealed, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One hostile upload and its answer, counted; false once cancelled.</summary>
+    private async Task<bool> SendAsync(IRequestClient<UploadBundle> client, HostileKind kind, ChaosChannel victim, Guid subscription, byte[] bytes, CancellationToken ct)
+    {
+        Interlocked.Increment(ref _sent);
+        try
+        {
+            var response = await client.GetResponse<BundleAccepted, BundleRejected>(new UploadBundle(subscription, bytes), ct).ConfigureAwait(false);
+            if (response.Is(out Response<BundleRejected>? rejected))
+            {
+                _answers.AddOrUpdate($"{kind} → {rejected.Message.Reason}", 1, (_, n) => n + 1);
+            }
+            else if (response.Is(out Response<BundleAccepted>? accepted))
+            {
+                _answers.AddOrUpdate($"{kind} → ACCEPTED", 1, (_, n) => n + 1);
+                _accepted.Enqueue($"{kind} of channel {victim.Index} ({victim.Fate}{(victim.Frozen ? ", left to the tower" : "")}, tower receipted round {victim.ReceiptedRound}): "
+                    + $"{bytes.Length} bytes under {subscription}, receipt for round {accepted.Message.Round}");
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return false;
+        }
+        catch (Exception e) when (e is RequestTimeoutException or RequestException or MassTransitException)
+        {
+            // No answer in time (e.g. its ingest process was killed and the redelivery came too late).
+            Interlocked.Increment(ref _unanswered);
+        }
+
+        return true;
     }
 
     private (HostileKind Kind, ChaosChannel Victim, Guid Subscription, byte[] Bytes) Make(Random rng)
