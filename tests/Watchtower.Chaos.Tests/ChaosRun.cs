@@ -239,6 +239,8 @@ internal sealed class ChaosRun
                         await Task.Delay(300, ct).ConfigureAwait(false);
                         if (faults.TryOutage(OutageLength, ct))
                         {
+                            // Ledger time stands still meanwhile (but for the network's own closes): 40 s of outage, not 40 ticks.
+                            await faults.WhenIdleAsync().ConfigureAwait(false);
                             outages--;
                             nextOutage = tick + Math.Max(1, _profile.Ticks / (3 * Math.Max(1, _profile.Outages)));
                         }
@@ -255,6 +257,7 @@ internal sealed class ChaosRun
             if (tick > _profile.Ticks && outages > 0 && faults.Idle && faults.TryOutage(OutageLength, ct))
             {
                 // No breach was left to pair it with: the API goes down all the same.
+                await faults.WhenIdleAsync().ConfigureAwait(false);
                 outages--;
             }
 
