@@ -227,25 +227,27 @@ internal sealed class ChaosRun
             {
                 // Bob cheats only once the tower holds Alice's latest round (else the honest balance is an older round's).
                 c.Frozen = true;
-                if (c.ReceiptedRound >= c.LatestRound)
+                if (c.ReceiptedRound < c.LatestRound)
                 {
-                    var breach = BreachAsync(ledger, c, now, ct);
-                    breaches.Add(breach);
-                    if (outages > 0 && tick >= nextOutage)
+                    continue;
+                }
+
+                if (outages > 0 && tick >= nextOutage)
+                {
+                    // The responders lose the ledger API as this breach lands (issue 10: ≈ 40 s dead-lettered the trigger).
+                    // Ledger time stands still meanwhile (but for the network's own closes): 40 s of outage, not 40 ticks.
+                    await faults.WhenIdleAsync().ConfigureAwait(false);
+                    var at = now;
+                    if (faults.TryOutage(OutageLength, () => BreachAsync(ledger, c, at, ct), ct))
                     {
-                        // The ledger API goes away while the tower answers this breach (issue 10: ≈ 40 s dead-lettered the trigger).
                         await faults.WhenIdleAsync().ConfigureAwait(false);
-                        await breach.ConfigureAwait(false);
-                        await Task.Delay(300, ct).ConfigureAwait(false);
-                        if (faults.TryOutage(OutageLength, ct))
-                        {
-                            // Ledger time stands still meanwhile (but for the network's own closes): 40 s of outage, not 40 ticks.
-                            await faults.WhenIdleAsync().ConfigureAwait(false);
-                            outages--;
-                            nextOutage = tick + Math.Max(1, _profile.Ticks / (3 * Math.Max(1, _profile.Outages)));
-                        }
+                        outages--;
+                        nextOutage = tick + Math.Max(1, _profile.Ticks / (3 * Math.Max(1, _profile.Outages)));
+                        continue;
                     }
                 }
+
+                breaches.Add(BreachAsync(ledger, c, now, ct));
             }
 
             foreach (var c in channels.Where(c => !c.Frozen && now >= nextRefresh[c.Index]))
@@ -254,7 +256,7 @@ internal sealed class ChaosRun
                 nextRefresh[c.Index] = now + RefreshInterval();
             }
 
-            if (tick > _profile.Ticks && outages > 0 && faults.Idle && faults.TryOutage(OutageLength, ct))
+            if (tick > _profile.Ticks && outages > 0 && faults.Idle && faults.TryOutage(OutageLength, () => Task.CompletedTask, ct))
             {
                 // No breach was left to pair it with: the API goes down all the same.
                 await faults.WhenIdleAsync().ConfigureAwait(false);

@@ -11,7 +11,7 @@ internal enum FaultKind
     KillTowerProcess,
     /// <summary>SIGSTOP of the network (no ledgers, no API) for a few seconds: a stalled ledger stream.</summary>
     StallLedger,
-    /// <summary>The network's API and ledger stream unreachable for the tower (connections refused) for ≈ 40 s, right after a breach landed, while its answer is in flight.</summary>
+    /// <summary>The responders' ledger API refused for 40 s from just before a breach lands: the tailers see it and trigger, the responders cannot act (issue 10's dead-lettered trigger).</summary>
     LedgerOutage,
     /// <summary>kill -9 of the Redis primary (Sentinel promotes the replica), then the old primary restarted from its configuration.</summary>
     RedisPrimaryFailover,
@@ -123,8 +123,11 @@ internal sealed class FaultInjector(TowerDeployment deployment, ChaosServers ser
         return true;
     }
 
-    /// <summary>Cuts the tower off the network's API for <paramref name="length"/> unless another fault is running; false when it had to skip.</summary>
-    public bool TryOutage(TimeSpan length, CancellationToken ct)
+    /// <summary>
+    /// Cuts the responders off the network's API for <paramref name="length"/>, running
+    /// <paramref name="during"/> (the breach) once they are cut, unless another fault is running; false when it had to skip.
+    /// </summary>
+    public bool TryOutage(TimeSpan length, Func<Task> during, CancellationToken ct)
     {
         if (!_running.IsCompleted)
         {
@@ -133,15 +136,16 @@ internal sealed class FaultInjector(TowerDeployment deployment, ChaosServers ser
 
         _running = Task.Run(async () =>
         {
-            log($"fault: ledger API down for the tower for {length.TotalSeconds:0} s with a breach in flight");
-            deployment.LedgerProxy.Down();
+            log($"fault: the responders' ledger API down for {length.TotalSeconds:0} s as a breach lands");
+            deployment.ResponderLedgerProxy.Down();
             try
             {
+                await during().ConfigureAwait(false);
                 await Task.Delay(length, ct).ConfigureAwait(false);
             }
             finally
             {
-                deployment.LedgerProxy.Up();
+                deployment.ResponderLedgerProxy.Up();
             }
 
             _done.AddOrUpdate(FaultKind.LedgerOutage, 1, (_, n) => n + 1);

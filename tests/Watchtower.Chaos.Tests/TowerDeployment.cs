@@ -76,8 +76,11 @@ internal sealed class TowerDeployment : IAsyncDisposable
 
     public IReadOnlyList<TowerNode> Nodes { get; private set; } = [];
 
-    /// <summary>The tower processes reach the network's API only through this proxy (the harness goes direct).</summary>
+    /// <summary>The tailers and ingesters reach the network's API only through this proxy (the harness goes direct).</summary>
     public TcpProxy LedgerProxy { get; private set; } = null!;
+
+    /// <summary>The responders' own way to the network's API, so it can fail while the tailers still see ledgers.</summary>
+    public TcpProxy ResponderLedgerProxy { get; private set; } = null!;
 
     /// <summary>Starts the network, then the tower processes tailing it from its latest ledger; returns once every process is ready.</summary>
     public static async Task<TowerDeployment> StartAsync(ChaosServers servers, string logDirectory, int basePort, int replicasPerRole, CancellationToken ct)
@@ -87,6 +90,7 @@ internal sealed class TowerDeployment : IAsyncDisposable
         {
             await deployment.StartNetworkAsync(basePort, ct).ConfigureAwait(false);
             deployment.LedgerProxy = new TcpProxy(basePort + 50, basePort);
+            deployment.ResponderLedgerProxy = new TcpProxy(basePort + 51, basePort);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             var latest = await LatestLedgerAsync(http, deployment.Horizon, ct).ConfigureAwait(false);
             var nodes = new List<TowerNode>();
@@ -157,6 +161,7 @@ internal sealed class TowerDeployment : IAsyncDisposable
         }
 
         LedgerProxy?.Dispose();
+        ResponderLedgerProxy?.Dispose();
         SealingKey.Dispose();
         return ValueTask.CompletedTask;
     }
@@ -199,7 +204,7 @@ internal sealed class TowerDeployment : IAsyncDisposable
             ["Tower__Keys__ReceiptSecret"] = ReceiptKey.Seed.ToString(),
             ["Tower__Keys__SealingKey"] = Convert.ToBase64String(SealingKey.ExportPrivateKey()),
             ["Ledger__Kind"] = "Horizon",
-            ["Ledger__Url"] = LedgerProxy.Uri.ToString(),
+            ["Ledger__Url"] = (role == "respond" ? ResponderLedgerProxy : LedgerProxy).Uri.ToString(),
             ["Ledger__NetworkPassphrase"] = Network.Standalone.Passphrase,
             // A fresh deployment starts here; a restarted tailer resumes from its cursor in Redis.
             ["Tower__Tailer__StartAfterLedger"] = startAfter.ToString(CultureInfo.InvariantCulture),
