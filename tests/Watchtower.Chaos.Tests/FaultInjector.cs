@@ -169,6 +169,13 @@ internal sealed class FaultInjector(TowerDeployment deployment, ChaosServers ser
             kinds.Add((FaultKind.BrokerNodeDown, 1));
         }
 
+        // Every kind this environment supports once, in random order, before the weighted draw.
+        var untried = kinds.Where(k => !_done.ContainsKey(k.Kind)).ToList();
+        if (untried.Count > 0)
+        {
+            return untried[rng.Next(untried.Count)].Kind;
+        }
+
         var pick = rng.Next(kinds.Sum(k => k.Weight));
         return kinds.First(k => (pick -= k.Weight) < 0).Kind;
     }
