@@ -1,0 +1,93 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Watchtower.Cli;
+using Watchtower.Conformance.Tests.Oracle;
+using Watchtower.Conformance.Tests.Support;
+
+namespace Watchtower.Conformance.Tests;
+
+/// <summary>
+/// Issue 15's cases, found by clients the project was not tuned to, recorded in Vectors/fidelity.json
+/// from the official JavaScript SDK and the Rust reference XDR, and checked against both live.
+/// </summary>
+[Collection(OracleCollection.Name)]
+public sealed class FidelityTests(OracleFixture oracle)
+{
+    private static readonly JsonNode File = Vectors.Load("fidelity.json");
+
+    private static IEnumerable<JsonNode> Envelopes => File["envelopes"]!.AsArray().Select(e => e!);
+
+    private static JsonNode Envelope(string name) => Envelopes.Single(e => (string)e["name"]! == name);
+
+    [Fact]
+    public void RecordedCases_AreWhatBothOraclesSayToday()
+    {
+        var envelopes = Envelopes.ToList();
+        var sdk = oracle.Client.Call("check", new JsonObject
+        {
+            ["cases"] = new JsonArray(envelopes.Select(e => (JsonNode)new JsonObject
+            {
+                ["xdr"] = (string)e["xdr"]!,
+                ["network"] = (string)e["network"]!,
+                ["signers"] = new JsonArray(),
+                ["innerSigners"] = new JsonArray(),
+            }).ToArray()),
+        }).AsArray();
+        var rust = RustXdr.Decode(envelopes.Select(e => ("TransactionEnvelope", (string)e["xdr"]!)));
+        var failures = new Failures();
+        for (var i = 0; i < envelopes.Count; i++)
+        {
+            var recorded = envelopes[i]["description"];
+            var problems = recorded is null
+                ? (sdk[i]!["error"] is null ? ["the SDK now describes it: record it"] : [])
+                : JsonDiff.Diff(recorded, sdk[i]!["description"]);
+            problems.AddRange(JsonDiff.Diff(envelopes[i]["rustXdrJson"], rust[i]["json"]));
+            failures.Add(i, (string)envelopes[i]["name"]!, problems);
+        }
+
+        failures.ThrowIfAny("recorded fidelity cases against the live oracles", envelopes.Count);
+    }
+
+    [Fact]
+    public void TxDecode_EmptySignedPayloadSigners_PrintWhatBothReferencesPrint_AndTheStreamGoesOn()
+    {
+        var signer = Envelope("set-options-signer-with-empty-signed-payload");
+        var extra = Envelope("extra-signer-with-empty-signed-payload");
+        var good = (string)Vectors.Load("envelopes.json")["vectors"]![0]!["xdr"]!;
+        var (exit, lines) = Run(["tx", "decode", "--network", (string)signer["network"]!,
+            (string)signer["xdr"]!, "not an envelope", (string)extra["xdr"]!, good]);
+
+        Assert.Equal(4, lines.Count);
+        Assert.Equal(1, exit); // the one bad line, and only that one
+        Assert.Empty(JsonDiff.Diff(signer["description"], JsonNode.Parse(lines[0])));
+        Assert.NotNull(JsonNode.Parse(lines[1])!["error"]);
+        Assert.Empty(JsonDiff.Diff(extra["description"], JsonNode.Parse(lines[2])));
+        Assert.Null(JsonNode.Parse(lines[3])!["error"]);
+
+        // The Rust reference XDR prints the same StrKey for the same signer.
+        var printed = (string)JsonNode.Parse(lines[0])!["operations"]![0]!["fields"]!["signer"]!["key"]!;
+        var rust = signer["rustXdrJson"]!["tx"]!["tx"]!["operations"]![0]!["body"]!["set_options"]!["signer"]!["key"];
+        Assert.Equal((string)rust!, printed);
+        var printedExtra = (string)JsonNode.Parse(lines[2])!["preconditions"]!["extraSigners"]![0]!;
+        var rustExtra = extra["rustXdrJson"]!["tx"]!["tx"]!["cond"]!["v2"]!["extra_signers"]![0];
+        Assert.Equal((string)rustExtra!, printedExtra);
+    }
+
+    [Fact]
+    public void TxDecode_AnUnmodelledOperation_IsOneErrorLineSayingNotSupported()
+    {
+        var offer = Envelope("manage-sell-offer");
+        var (exit, lines) = Run(["tx", "decode", "--network", (string)offer["network"]!, (string)offer["xdr"]!]);
+        Assert.Equal(1, exit);
+        var error = (string)JsonNode.Parse(Assert.Single(lines))!["error"]!;
+        Assert.Contains("unsupported operation", error, StringComparison.Ordinal);
+    }
+
+    private static (int Exit, List<string> Lines) Run(string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exit = CliApp.CreateRootCommand().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        return (exit, output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList());
+    }
+}
