@@ -119,6 +119,17 @@ internal sealed partial class LedgerHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Refuses an envelope of operations the network does not model (counted as an error submission).</summary>
+    public SubmitResult Refuse(UnmodelledEnvelope envelope)
+    {
+        lock (_gate)
+        {
+            var result = Engine.Refuse(envelope);
+            Metrics.Submitted(result.Status, Engine.PendingCount);
+            return result;
+        }
+    }
+
     public LedgerRecord CloseLedger()
     {
         CloseResult closed;

@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using Watchtower.Cli;
 using Watchtower.Conformance.Tests.Oracle;
 using Watchtower.Conformance.Tests.Support;
+using Watchtower.Stellar;
+using Watchtower.Stellar.Xdr;
 
 namespace Watchtower.Conformance.Tests;
 
@@ -45,7 +47,45 @@ public sealed class FidelityTests(OracleFixture oracle)
             failures.Add(i, (string)envelopes[i]["name"]!, problems);
         }
 
-        failures.ThrowIfAny("recorded fidelity cases against the live oracles", envelopes.Count);
+        var results = File["results"]!.AsArray().Select(r => r!).ToList();
+        var rustResults = RustXdr.Decode(results.Select(r => ("TransactionResult", (string)r["xdr"]!)));
+        for (var i = 0; i < results.Count; i++)
+        {
+            failures.Add(envelopes.Count + i, (string)results[i]["name"]!, JsonDiff.Diff(results[i]["rustXdrJson"], rustResults[i]["json"]));
+        }
+
+        failures.ThrowIfAny("recorded fidelity cases against the live oracles", envelopes.Count + results.Count);
+    }
+
+    [Theory]
+    [InlineData("manage-sell-offer", EnvelopeType.Tx, 1)]
+    [InlineData("manage-sell-offer-v0", EnvelopeType.TxV0, 1)]
+    [InlineData("manage-sell-offer-fee-bumped", EnvelopeType.TxFeeBump, 2)]
+    [InlineData("payment-then-manage-sell-offer", EnvelopeType.Tx, 2)]
+    public void UnmodelledEnvelope_HasTheSdksHash_AndCountsItsFeeOperations(string name, EnvelopeType type, int feeOperations)
+    {
+        var vector = Envelope(name);
+        var bytes = Convert.FromBase64String((string)vector["xdr"]!);
+        var unsupported = Assert.IsType<XdrUnsupportedException>(Record.Exception(() => XdrCodec.Decode<TransactionEnvelope>(bytes)), exactMatch: false);
+
+        var envelope = UnmodelledEnvelope.TryRead(bytes, unsupported);
+
+        Assert.NotNull(envelope);
+        Assert.Equal(type, envelope.Type);
+        Assert.Equal(feeOperations, envelope.FeeOperations);
+        Assert.Equal((string)vector["hash"]!, envelope.Hash(new Network((string)vector["network"]!)).ToString());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(72)]
+    public void UnmodelledEnvelope_WhoseSignaturesDoNotCloseIt_IsMalformedAfterAll(int cut)
+    {
+        var bytes = Convert.FromBase64String((string)Envelope("manage-sell-offer")["xdr"]!);
+        var truncated = bytes[..^cut];
+        var unsupported = Assert.IsType<XdrUnsupportedException>(Record.Exception(() => XdrCodec.Decode<TransactionEnvelope>(truncated)), exactMatch: false);
+        Assert.Null(UnmodelledEnvelope.TryRead(truncated, unsupported));
     }
 
     [Fact]

@@ -245,8 +245,13 @@ internal sealed class RpcEndpoints(LedgerHost host)
     private JsonObject SendTransaction(JsonObject p)
     {
         var text = p["transaction"]?.GetValue<string>() ?? throw new FormatException("transaction is required");
-        var envelope = TransactionEnvelope.FromXdrBase64(text);
-        var result = host.SubmitNoWait(envelope);
+        var result = SubmittedEnvelope.Read(text) switch
+        {
+            SubmittedEnvelope.Modelled { Envelope: var envelope } => host.SubmitNoWait(envelope),
+            SubmittedEnvelope.Unmodelled { Envelope: var unmodelled } => host.Refuse(unmodelled),
+            SubmittedEnvelope.Malformed { Reason: var reason } => throw new FormatException(reason),
+            _ => throw new InvalidOperationException("unknown submission"),
+        };
         var latest = host.Read(e => e.Latest.Header);
         var body = new JsonObject
         {
