@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Watchtower.Cli;
+using Watchtower.Cli.Tx;
 using Watchtower.Conformance.Tests.Oracle;
 using Watchtower.Conformance.Tests.Support;
 using Watchtower.Stellar;
@@ -111,6 +112,49 @@ public sealed class FidelityTests(OracleFixture oracle)
         var printedExtra = (string)JsonNode.Parse(lines[2])!["preconditions"]!["extraSigners"]![0]!;
         var rustExtra = extra["rustXdrJson"]!["tx"]!["tx"]!["cond"]!["v2"]!["extra_signers"]![0];
         Assert.Equal((string)rustExtra!, printedExtra);
+    }
+
+    [Fact]
+    public void TxDecode_OfMutatedEnvelopes_AnswersOneJsonObjectPerLine_WhateverTheLine()
+    {
+        var rng = new Random(15);
+        var seeds = Envelopes.Select(e => (string)e["xdr"]!)
+            .Concat(Vectors.Load("envelopes.json")["vectors"]!.AsArray().Select(v => (string)v!["xdr"]!))
+            .Select(Convert.FromBase64String).ToList();
+        var lines = new List<string>();
+        foreach (var seed in seeds)
+        {
+            lines.Add(Convert.ToBase64String(seed));
+            for (var i = 0; i < 100; i++)
+            {
+                var bytes = (byte[])seed.Clone();
+                switch (rng.Next(3))
+                {
+                    case 0:
+                        bytes[rng.Next(bytes.Length)] ^= (byte)(1 << rng.Next(8));
+                        break;
+                    case 1:
+                        bytes = bytes[..rng.Next(1, bytes.Length)]; // never empty: blank lines are skipped
+                        break;
+                    default:
+                        bytes = [.. bytes, .. new byte[rng.Next(1, 9)]];
+                        break;
+                }
+
+                lines.Add(Convert.ToBase64String(bytes));
+            }
+        }
+
+        using var output = new StringWriter();
+        TxDecoder.Run(lines, new Network((string)Envelopes.First()["network"]!), output);
+
+        var printed = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(lines.Count, printed.Length);
+        Assert.All(printed, line =>
+        {
+            var json = Assert.IsType<JsonObject>(JsonNode.Parse(line));
+            Assert.True(json.ContainsKey("error") ^ json.ContainsKey("hash"), line);
+        });
     }
 
     [Fact]
