@@ -126,6 +126,7 @@ internal sealed partial class LedgerHost : IAsyncDisposable
         {
             var result = Engine.Refuse(envelope);
             Metrics.Submitted(result.Status, Engine.PendingCount);
+            LogRefused(_log, result.Hash, envelope.Reason);
             return result;
         }
     }
@@ -285,6 +286,9 @@ internal sealed partial class LedgerHost : IAsyncDisposable
             return false;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Transaction {Hash} refused with txNOT_SUPPORTED: {Reason}")]
+    private static partial void LogRefused(ILogger logger, TransactionHash hash, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Ledger close failed; the close loop goes on")]
     private static partial void LogCloseFailed(ILogger logger, Exception exception);
