@@ -39,8 +39,10 @@ internal sealed class ResponderRig : IDisposable
         var responderOptions = Options.Create(new ResponderOptions { RetryInitialDelay = TimeSpan.Zero, RetryMaxDelay = TimeSpan.Zero });
         var submitter = new TransactionSubmitter(Ledger, Options.Create(new FeeOptions()), responderOptions, Metrics, Time,
             NullLogger<TransactionSubmitter>.Instance, FeePayer);
+        Clock = new LedgerClock(Time);
+        Retries = new RetrySchedule(Time);
         Responder = new ChannelResponder(Store, Ledger, Identity, submitter, Options.Create(new DeadlineOptions { SafetyMargin = TimeSpan.Zero }),
-            Metrics, Time, NullLogger<ChannelResponder>.Instance);
+            responderOptions, Retries, Clock, Metrics, Time, NullLogger<ChannelResponder>.Instance);
         Ingestor = new BundleIngestor(Store, Identity, new LedgerWatermark(), Metrics, Time);
     }
 
@@ -52,6 +54,8 @@ internal sealed class ResponderRig : IDisposable
     public TowerMetrics Metrics { get; }
     public FeeAccount FeePayer { get; }
     public ChannelResponder Responder { get; }
+    public RetrySchedule Retries { get; }
+    public LedgerClock Clock { get; }
     public BundleIngestor Ingestor { get; }
     public Guid Subscription { get; } = Guid.NewGuid();
     public List<object> Events { get; } = [];
