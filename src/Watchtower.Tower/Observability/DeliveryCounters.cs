@@ -23,11 +23,16 @@ public sealed class DeliveryCounters(TowerMetrics metrics) : IReceiveObserver
 
     public Task PostConsume<T>(ConsumeContext<T> context, TimeSpan duration, string consumerType) where T : class => Task.CompletedTask;
 
-    // Called once a consumer's retries are exhausted; the error transport then moves the message to _error.
+    // Called once a consumer's retries are exhausted; the error transport then moves the message to
+    // _error. A consume cut short by its own cancellation (the connection dropped, the bus stopping)
+    // is not acknowledged and comes back as a redelivery instead.
     public Task ConsumeFault<T>(ConsumeContext<T> context, TimeSpan duration, string consumerType, Exception exception) where T : class
     {
         ArgumentNullException.ThrowIfNull(context);
-        metrics.DeadLetters.WithLabels(QueueOf(context.ReceiveContext.InputAddress)).Inc();
+        if (!(exception is OperationCanceledException && context.CancellationToken.IsCancellationRequested))
+        {
+            metrics.DeadLetters.WithLabels(QueueOf(context.ReceiveContext.InputAddress)).Inc();
+        }
         return Task.CompletedTask;
     }
 
