@@ -33,7 +33,10 @@ public static class WatchtowerServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<TowerKeyOptions>, TowerKeyValidator>();
         services.AddOptions<TailerOptions>().Bind(tower.GetSection("Tailer")).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DeadlineOptions>().Bind(tower.GetSection("Deadline")).ValidateOnStart();
-        services.AddOptions<ResponderOptions>().Bind(tower.GetSection("Responder")).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ResponderOptions>().Bind(tower.GetSection("Responder")).ValidateDataAnnotations()
+            .Validate(o => o.FollowUpRetryInitialDelay >= TimeSpan.Zero && o.FollowUpRetryMaxDelay >= o.FollowUpRetryInitialDelay && o.StoreRetryMaxDelay > TimeSpan.Zero,
+                "Tower:Responder: FollowUpRetryInitialDelay ≥ 0, FollowUpRetryMaxDelay ≥ FollowUpRetryInitialDelay and StoreRetryMaxDelay > 0")
+            .ValidateOnStart();
         services.AddOptions<StartupOptions>().Bind(tower.GetSection("Startup"))
             .Validate(o => o.ConnectTimeout > TimeSpan.Zero && o.RetryMaxDelay > TimeSpan.Zero, "Tower:Startup:ConnectTimeout and RetryMaxDelay must be positive")
             .ValidateOnStart();
