@@ -19,7 +19,8 @@ namespace Watchtower.Service;
 /// <summary>
 /// The tower executable's host: Generic Host (ASP.NET Core for the endpoints) with the tower's
 /// services for the chosen roles, <c>/healthz</c> (process alive), <c>/readyz</c> (Redis and bus
-/// connected; the tailer synced where it leads) and <c>/metrics</c> (Prometheus).
+/// connected; the tailer synced where it leads; no overdue work on the tail and respond roles) and
+/// <c>/metrics</c> (Prometheus).
 /// </summary>
 public static class WatchtowerHost
 {
