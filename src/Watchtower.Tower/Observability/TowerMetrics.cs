@@ -64,8 +64,8 @@ public sealed class TowerMetrics
             "Triggers the responders could not complete and re-scheduled (or retried in place while the store is down), by reason.",
             new CounterConfiguration { LabelNames = ["reason"] });
         DeadLetters = factory.CreateCounter("watchtower_dead_letters_total",
-            "Messages whose consumer failed after its retries, moved to the queue's _error queue, by queue.",
-            new CounterConfiguration { LabelNames = ["queue"] });
+            "Messages set aside by a queue, by queue and reason: fault (consumer failed after its retries) and unreadable (body not deserializable), both to <queue>_error; skipped (no consumer for its type), to <queue>_skipped.",
+            new CounterConfiguration { LabelNames = ["queue", "reason"] });
         Redeliveries = factory.CreateCounter("watchtower_redeliveries_total",
             "Messages the broker delivered again (an earlier delivery was not acknowledged), by queue.",
             new CounterConfiguration { LabelNames = ["queue"] });

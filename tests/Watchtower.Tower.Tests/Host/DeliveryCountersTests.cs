@@ -8,7 +8,7 @@ using Xunit;
 
 namespace Watchtower.Tower.Tests.Host;
 
-/// <summary>Dead letters and redeliveries are counted per queue, on a real broker, whatever consumer the queue serves.</summary>
+/// <summary>Messages set aside (error, skipped) and redeliveries are counted per queue, on a real broker, whatever consumer the queue serves.</summary>
 public sealed class DeliveryCountersTests
 {
     public sealed record Probe(int N);
@@ -93,12 +93,42 @@ public sealed class DeliveryCountersTests
 
             await PipelineRig.Eventually(() => MessagesIn(queue + "_error").GetAwaiter().GetResult() == 1, "the message is in the error queue");
             // Once for the message, not once per retry.
-            Assert.Equal(1, metrics.DeadLetters.WithLabels(queue).Value);
+            Assert.Equal(1, metrics.DeadLetters.WithLabels(queue, "fault").Value);
         }
         finally
         {
             await bus.StopAsync();
             await DeleteQueues(queue, queue + "_error");
+        }
+    }
+
+    [Fact]
+    public async Task UnreadableAndUnknownMessages_AreCountedAsSetAside_ByReason()
+    {
+        var queue = TestServers.UniquePrefix() + "-probe";
+        var metrics = new TowerMetrics(new CollectorRegistry());
+        var bus = Bus(queue, metrics, e => e.Consumer(() => new OkConsumer(new TaskCompletionSource<bool>())));
+        await bus.StartAsync();
+        try
+        {
+            var factory = new ConnectionFactory { Uri = TestServers.RabbitMq };
+            await using var connection = await factory.CreateConnectionAsync();
+            await using var channel = await connection.CreateChannelAsync();
+            var json = new BasicProperties { ContentType = "application/vnd.masstransit+json" };
+            await channel.BasicPublishAsync("", queue, mandatory: false, basicProperties: json, body: "not json at all"u8.ToArray());
+            await channel.BasicPublishAsync("", queue, mandatory: false, basicProperties: json,
+                body: """{"messageType":["urn:message:Nobody:Handles"],"message":{}}"""u8.ToArray());
+
+            await PipelineRig.Eventually(() => metrics.DeadLetters.WithLabels(queue, "unreadable").Value == 1, "the unreadable message counted");
+            await PipelineRig.Eventually(() => metrics.DeadLetters.WithLabels(queue, "skipped").Value == 1, "the unknown message type counted");
+            await PipelineRig.Eventually(() => MessagesIn(queue + "_error").GetAwaiter().GetResult() == 1, "the unreadable message in the error queue");
+            await PipelineRig.Eventually(() => MessagesIn(queue + "_skipped").GetAwaiter().GetResult() == 1, "the unknown message in the skipped queue");
+            Assert.Equal(0, metrics.DeadLetters.WithLabels(queue, "fault").Value);
+        }
+        finally
+        {
+            await bus.StopAsync();
+            await DeleteQueues(queue, queue + "_error", queue + "_skipped");
         }
     }
 
@@ -125,7 +155,7 @@ public sealed class DeliveryCountersTests
 
             Assert.True(await handled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
             Assert.Equal(1, metrics.Redeliveries.WithLabels(queue).Value);
-            Assert.Equal(0, metrics.DeadLetters.WithLabels(queue).Value);
+            Assert.All(new[] { "fault", "unreadable", "skipped" }, reason => Assert.Equal(0, metrics.DeadLetters.WithLabels(queue, reason).Value));
         }
         finally
         {

@@ -133,7 +133,7 @@ public class PipelineTests
         redis.Open();
 
         await PipelineRig.Eventually(() => rig.EscrowSequence == rig.R.Value, "the breach countered once the store is back", seconds: 60);
-        Assert.Equal(0, metrics.DeadLetters.WithLabels(MassTransitTriggerPublisher.QueueFor(rig.Prefix)).Value);
+        Assert.Equal(0, metrics.DeadLetters.WithLabels(MassTransitTriggerPublisher.QueueFor(rig.Prefix), "fault").Value);
         // Stopped before the forwarder is disposed: a host stopping with its Redis gone waits out its timeouts.
         await rig.StopAsync(respond);
     }
