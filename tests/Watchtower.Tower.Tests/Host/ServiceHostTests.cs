@@ -338,4 +338,32 @@ public class ServiceHostTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public async Task Readiness_WithOverdueWork_SaysWhich_OnTheRespondRole()
+    {
+        await using var app = Build(["--role", "respond"], Settings(("Tower:Embedded", "true")));
+        await app.StartAsync();
+        try
+        {
+            using var http = await HttpOf(app);
+            Assert.Equal(HttpStatusCode.OK, (await ReadyAsync(http, (status, _) => status == HttpStatusCode.OK, seconds: 20)).Status);
+            var store = app.Services.GetRequiredService<Watchtower.Tower.Storage.IChannelStore>();
+            var channel = new Watchtower.Contracts.Tests.Support.TestChannel().ChannelId();
+            var now = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+            // A follow-up due five minutes ago that nobody answered, seen from a process that knows the ledger time.
+            await store.ScheduleFollowUpAsync(channel, (ulong)now.AddMinutes(-5).ToUnixTimeSeconds(), default);
+            app.Services.GetRequiredService<Watchtower.Tower.Observability.LedgerClock>().Observe(now);
+
+            await app.Services.GetRequiredService<Watchtower.Tower.Observability.OverdueWorkMonitor>().SampleAsync(default);
+
+            var (status, body) = await ReadyAsync(http, (s, _) => s == HttpStatusCode.ServiceUnavailable, seconds: 5);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.Contains($"work overdue: 1 deadline(s) or follow-up(s) unanswered for more than 120 s of ledger time, oldest 300 s (channel {channel})", body, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await app.StopAsync();
+        }
+    }
 }
