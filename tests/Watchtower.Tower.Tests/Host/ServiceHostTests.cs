@@ -171,12 +171,8 @@ public class ServiceHostTests
         }
     }
 
-    private static async Task<HttpClient> HttpOf(WebApplication app)
-    {
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        await Task.CompletedTask;
-        return new HttpClient { BaseAddress = new Uri(address) };
-    }
+    private static HttpClient HttpOf(WebApplication app) =>
+        new() { BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
 
     /// <summary>Polls /readyz until <paramref name="until"/> holds (bounded; the bound only turns a hang into a failure).</summary>
     private static async Task<(HttpStatusCode Status, string Body)> ReadyAsync(HttpClient http, Func<HttpStatusCode, string, bool> until, int seconds = 60)
@@ -210,7 +206,7 @@ public class ServiceHostTests
         await app.StartAsync(); // before: RedisConnectionException out of the start (the service aborted, exit 134)
         try
         {
-            using var http = await HttpOf(app);
+            using var http = HttpOf(app);
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/healthz", UriKind.Relative))).StatusCode);
             var down = await ReadyAsync(http, (_, body) => body.Contains("redis unreachable", StringComparison.Ordinal), seconds: 20);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, down.Status);
@@ -237,7 +233,7 @@ public class ServiceHostTests
         await app.StartAsync(); // before: waited 60 s for the bus, then threw out of the start
         try
         {
-            using var http = await HttpOf(app);
+            using var http = HttpOf(app);
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/healthz", UriKind.Relative))).StatusCode);
             var down = await ReadyAsync(http, (_, body) => body.Contains("rabbitmq unreachable", StringComparison.Ordinal), seconds: 20);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, down.Status);
@@ -346,7 +342,7 @@ public class ServiceHostTests
         await app.StartAsync();
         try
         {
-            using var http = await HttpOf(app);
+            using var http = HttpOf(app);
             Assert.Equal(HttpStatusCode.OK, (await ReadyAsync(http, (status, _) => status == HttpStatusCode.OK, seconds: 20)).Status);
             var store = app.Services.GetRequiredService<Watchtower.Tower.Storage.IChannelStore>();
             var channel = new Watchtower.Contracts.Tests.Support.TestChannel().ChannelId();
