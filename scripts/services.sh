@@ -7,6 +7,9 @@ set -euo pipefail
 cmd=${1:?start|stop}; dir=${2:?state directory}
 mkdir -p "$dir"; dir=$(cd "$dir" && pwd)
 node_file="$dir/rabbit.node"
+# RabbitMQ runs as user rabbitmq, which may not traverse DIR's parents (a checkout under /root or a
+# mktemp -d): its state lives in a private folder under /tmp, named here and removed by stop.
+base_file="$dir/rabbit.base"
 
 start() {
   local redis_port=$1 amqp_port=$2 dist_port=$(( $2 + 20000 ))
@@ -23,11 +26,12 @@ start() {
   redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --daemonize yes \
     --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir"
 
-  # RabbitMQ runs as user rabbitmq, so its folders must belong to it.
-  local rabbit="$dir/rabbitmq" node="wt-$amqp_port@localhost"
+  local rabbit node="wt-$amqp_port@localhost"
+  rabbit=$(mktemp -d "/tmp/wt-rabbitmq-$amqp_port.XXXXXX")
+  echo "$rabbit" > "$base_file"
   mkdir -p "$rabbit/mnesia" "$rabbit/log"
   echo "[]." > "$rabbit/enabled_plugins"
-  chmod 755 "$dir"; chown -R rabbitmq:rabbitmq "$rabbit"
+  chown -R rabbitmq:rabbitmq "$rabbit"; chmod 700 "$rabbit"
   echo "$node" > "$node_file"
   su rabbitmq -s /bin/sh -c "exec env HOME=/var/lib/rabbitmq \
     RABBITMQ_NODENAME=$node RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
@@ -52,7 +56,13 @@ stop() {
     rabbitmqctl -q -n "$(cat "$node_file")" stop >/dev/null 2>&1 \
       || kill "$(cat "$dir/rabbit.pid" 2>/dev/null)" 2>/dev/null
   fi
-  rm -f "$node_file" "$dir/redis.pid" "$dir/rabbit.pid"
+  if [ -f "$base_file" ]; then
+    local base; base=$(cat "$base_file")
+    # Wait for the node to exit before removing its files.
+    for _ in $(seq 1 20); do kill -0 "$(cat "$dir/rabbit.pid" 2>/dev/null)" 2>/dev/null || break; sleep 0.5; done
+    case "$base" in */wt-rabbitmq-*) rm -rf "$base" ;; esac
+  fi
+  rm -f "$node_file" "$base_file" "$dir/redis.pid" "$dir/rabbit.pid"
   return 0
 }
 
