@@ -20,7 +20,7 @@ start() {
     apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   fi
 
-  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --daemonize yes \
+  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly yes --appendfsync everysec --daemonize yes \
     --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir"
 
   # RabbitMQ runs as user rabbitmq, so its folders must belong to it.

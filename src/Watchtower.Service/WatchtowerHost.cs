@@ -12,6 +12,7 @@ using Prometheus;
 using StackExchange.Redis;
 using Watchtower.Tower.Hosting;
 using Watchtower.Tower.Observability;
+using Watchtower.Tower.Storage;
 using Watchtower.Tower.Tailing;
 
 namespace Watchtower.Service;
@@ -132,12 +133,13 @@ public static class WatchtowerHost
     }
 }
 
-/// <summary>Ready when Redis and the bus are connected and, where this replica leads the tailer, it is synced.</summary>
+/// <summary>Ready when Redis and the bus are connected, the store is durable and its epoch intact and, where this replica leads the tailer, it is synced.</summary>
 internal sealed class ReadinessCheck(
     IServiceProvider services,
     IOptions<WatchtowerOptions> options,
     TailerStatus tailer,
-    MassTransit.IBusControl bus) : IHealthCheck
+    MassTransit.IBusControl bus,
+    StoreGuard storeGuard) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -145,6 +147,10 @@ internal sealed class ReadinessCheck(
         if (!options.Value.Embedded && services.GetService<IConnectionMultiplexer>() is { IsConnected: false })
         {
             problems.Add("redis disconnected");
+        }
+        if (storeGuard.Problem is { } store)
+        {
+            problems.Add(store);
         }
         var busHealth = bus.CheckHealth();
         if (busHealth.Status != MassTransit.BusHealthStatus.Healthy)
