@@ -1,0 +1,229 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Prometheus;
+using StackExchange.Redis;
+using Watchtower.Contracts;
+using Watchtower.Tower.Ingestion;
+using Watchtower.Tower.Observability;
+using Watchtower.Tower.Storage;
+using Watchtower.Tower.Tests.Support;
+using Xunit;
+
+namespace Watchtower.Tower.Tests.Storage;
+
+/// <summary>Durability as a checked contract: persistence, replica acknowledgements, the store epoch (real Redis servers).</summary>
+public sealed class StoreDurabilityTests : IDisposable
+{
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000));
+    private readonly TowerMetrics _metrics = new(new CollectorRegistry());
+    private readonly List<IDisposable> _owned = [];
+
+    private StoreGuard Guard(IChannelStore store, StoreOptions? options = null, IConnectionMultiplexer? redis = null)
+    {
+        var guard = new StoreGuard(store, Options.Create(options ?? new StoreOptions()), _metrics, _time, NullLogger<StoreGuard>.Instance, redis);
+        _owned.Add(guard);
+        return guard;
+    }
+
+    private ConnectionMultiplexer Own(ConnectionMultiplexer redis)
+    {
+        _owned.Add(redis);
+        return redis;
+    }
+
+    private PrivateRedis Own(PrivateRedis server)
+    {
+        _owned.Add(server);
+        return server;
+    }
+
+    /// <summary>The responder rig's channel uploaded through an ingestor that consults <paramref name="guard"/>.</summary>
+    private static Task<IngestResult> IngestAsync(ResponderRig rig, StoreGuard guard, TowerMetrics metrics)
+    {
+        var ingestor = new BundleIngestor(rig.Store, rig.Identity, new LedgerWatermark(), metrics, rig.Time, guard);
+        return Subscribe(rig).ContinueWith(_ => ingestor.IngestAsync(rig.Subscription,
+            rig.Channel.Seal(rig.Channel.Bundle(ResponderRig.Round), rig.Identity.SealingKey.PublicKey).ToArray(), default), TaskScheduler.Default).Unwrap();
+    }
+
+    private static Task Subscribe(ResponderRig rig) =>
+        rig.Store.PutSubscriptionAsync(new Subscription(rig.Subscription, rig.Channel.WalletIdentity.AccountId, 10, 1 << 20, DateTimeOffset.MaxValue), default);
+
+    [Fact]
+    public async Task RedisWithoutPersistence_IsRefused_NotReadyAndNoReceipt()
+    {
+        var server = Own(new PrivateRedis("--appendonly", "no"));
+        var store = new RedisChannelStore(Own(server.Connect()), TestServers.UniquePrefix());
+        var guard = Guard(store);
+
+        await guard.CheckAsync(default);
+
+        Assert.False(guard.AcceptsReceipts);
+        Assert.StartsWith("store not durable (appendonly no): run Redis with appendonly yes", guard.Problem, StringComparison.Ordinal);
+        Assert.Equal(0, _metrics.StoreDurable.Value);
+        using var rig = new ResponderRig(store: store);
+        await Assert.ThrowsAsync<StoreNotDurableException>(() => IngestAsync(rig, guard, _metrics));
+        Assert.Null(await store.GetAsync(rig.Id, default));
+    }
+
+    [Fact]
+    public async Task RedisWithoutPersistence_IsAccepted_WhenNonDurableUseIsAllowed()
+    {
+        var server = Own(new PrivateRedis("--appendonly", "no"));
+        var store = new RedisChannelStore(Own(server.Connect()), TestServers.UniquePrefix());
+        var guard = Guard(store, new StoreOptions { AllowNonDurable = true });
+
+        await guard.CheckAsync(default);
+
+        Assert.True(guard.AcceptsReceipts);
+        Assert.Null(guard.Problem);
+        Assert.Equal(0, _metrics.StoreDurable.Value);
+        using var rig = new ResponderRig(store: store);
+        Assert.IsType<IngestResult.Accepted>(await IngestAsync(rig, guard, _metrics));
+    }
+
+    [Fact]
+    public async Task RedisWithAppendOnlyFile_IsDurable_AndANewStoreGetsAnEpoch()
+    {
+        var server = Own(new PrivateRedis("--appendonly", "yes"));
+        var store = new RedisChannelStore(Own(server.Connect()), TestServers.UniquePrefix());
+        var guard = Guard(store);
+
+        await guard.CheckAsync(default);
+
+        Assert.Null(guard.Problem);
+        Assert.Equal(1, _metrics.StoreDurable.Value);
+        Assert.True(guard.IsNewStore);
+        Assert.Equal(guard.Epoch, await store.GetEpochAsync(default));
+        Assert.Null(guard.Epoch!.Replaces);
+    }
+
+    [Fact]
+    public async Task InMemoryStore_ReportsItselfNonDurable_AndIsAccepted()
+    {
+        var store = new InMemoryChannelStore();
+        var guard = Guard(store);
+
+        await guard.CheckAsync(default);
+
+        Assert.Equal(PersistenceKind.InMemory, (await store.GetPersistenceAsync(default)).Kind);
+        Assert.True(guard.AcceptsReceipts);
+        Assert.Null(guard.Problem);
+        Assert.Equal(0, _metrics.StoreDurable.Value);
+    }
+
+    [Fact]
+    public async Task AnotherProcessJoiningAnExistingStore_DoesNotCountItAsNew()
+    {
+        var store = new InMemoryChannelStore();
+        var first = Guard(store);
+        await first.CheckAsync(default);
+        var second = Guard(store);
+
+        await second.CheckAsync(default);
+
+        Assert.Equal(first.Epoch, second.Epoch);
+        Assert.True(first.IsNewStore);
+        Assert.False(second.IsNewStore);
+    }
+
+    [Fact]
+    public async Task WipedStore_IsDetectedAtTheNextPeriodicCheck_AndANewEpochRecordsTheLostOne()
+    {
+        using var redis = TestServers.ConnectRedis();
+        var prefix = TestServers.UniquePrefix();
+        var store = new RedisChannelStore(redis, prefix);
+        var guard = Guard(store, new StoreOptions { EpochCheckInterval = TimeSpan.FromSeconds(10), RecoveryWindow = TimeSpan.FromMinutes(30) });
+        await guard.StartAsync(default);
+        var joined = guard.Epoch!;
+
+        await redis.GetDatabase().KeyDeleteAsync($"{prefix}:{{meta}}:epoch");
+        Assert.Null(guard.Problem);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        await PipelineRig.Eventually(() => _metrics.StoreEpochLost.Value == 1, "the loss seen at the periodic check");
+
+        Assert.StartsWith($"store epoch lost: the store no longer holds epoch {joined}", guard.Problem, StringComparison.Ordinal);
+        Assert.Equal(1, _metrics.StoreEpochChanges.Value);
+        var now = await store.GetEpochAsync(default);
+        Assert.Equal(joined.Id, now!.Replaces);
+        Assert.Equal(now, guard.Epoch);
+        Assert.False(guard.IsNewStore);
+        Assert.True(guard.IsRecovering);
+
+        // Another process joining in the recovery window is told too; after it, all are ready again.
+        var late = Guard(store, new StoreOptions { RecoveryWindow = TimeSpan.FromMinutes(30) });
+        await late.CheckAsync(default);
+        Assert.Contains("store epoch lost", late.Problem, StringComparison.Ordinal);
+        _time.Advance(TimeSpan.FromMinutes(31));
+        await guard.CheckAsync(default);
+        Assert.Null(guard.Problem);
+        Assert.Null(late.Problem);
+        Assert.Equal(0, _metrics.StoreEpochLost.Value);
+        await guard.StopAsync(default);
+    }
+
+    [Fact]
+    public async Task RedisRestartedWithoutPersistence_IsDetectedOnReconnect()
+    {
+        var server = Own(new PrivateRedis("--appendonly", "no"));
+        var redis = Own(ConnectionMultiplexer.Connect(new ConfigurationOptions
+        {
+            EndPoints = { server.EndPoint },
+            AbortOnConnectFail = false,
+            ConnectRetry = 10,
+            ReconnectRetryPolicy = new LinearRetry(100),
+        }));
+        var store = new RedisChannelStore(redis, TestServers.UniquePrefix());
+        // The periodic check never comes (fake clock standing still): only the reconnect can tell.
+        var guard = Guard(store, new StoreOptions { AllowNonDurable = true, EpochCheckInterval = TimeSpan.FromHours(1) }, redis);
+        await guard.StartAsync(default);
+        Assert.Null(guard.Problem);
+
+        server.Restart();
+
+        await PipelineRig.Eventually(() => _metrics.StoreEpochLost.Value == 1, "the wiped store seen after the reconnect");
+        Assert.Contains("store epoch lost", guard.Problem, StringComparison.Ordinal);
+        await guard.StopAsync(default);
+    }
+
+    [Fact]
+    public async Task ReplicaNotAcknowledging_TheUploadIsNotReceipted_AndCounted()
+    {
+        var primary = Own(new PrivateRedis("--appendonly", "yes"));
+        var replica = Own(new PrivateRedis("--appendonly", "yes", "--replicaof", "127.0.0.1", primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var redis = Own(primary.Connect());
+        var store = new RedisChannelStore(redis, TestServers.UniquePrefix(), minReplicas: 1, replicaTimeout: TimeSpan.FromMilliseconds(300));
+        await PipelineRig.Eventually(() => ((string?)redis.GetDatabase().Execute("INFO", "replication") ?? "").Contains("state=online", StringComparison.Ordinal),
+            "the replica attached");
+        var guard = Guard(store);
+        await guard.CheckAsync(default);
+        using var rig = new ResponderRig(store: store);
+
+        // With the replica: receipted, and the replica holds the bundle.
+        Assert.IsType<IngestResult.Accepted>(await IngestAsync(rig, guard, _metrics));
+        using (var fromReplica = replica.Connect())
+        {
+            Assert.True(await fromReplica.GetDatabase().KeyExistsAsync(store.RecordKey(rig.Id)));
+        }
+
+        // Replica gone: the next round's upload waits ReplicaTimeout and is refused, not receipted.
+        replica.Kill();
+        var ingestor = new BundleIngestor(store, rig.Identity, new LedgerWatermark(), _metrics, rig.Time, guard);
+        var next = rig.Channel.Seal(rig.Channel.Bundle(ResponderRig.Round + 1), rig.Identity.SealingKey.PublicKey).ToArray();
+        var e = await Assert.ThrowsAsync<StoreReplicationException>(() => ingestor.IngestAsync(rig.Subscription, next, default));
+
+        Assert.Contains("0 of 1 required replicas", e.Message, StringComparison.Ordinal);
+        Assert.Equal(1, _metrics.StoreReplicationFailures.Value);
+        // The retry finds the round stored but still waits for the replica: still no receipt.
+        await Assert.ThrowsAsync<StoreReplicationException>(() => ingestor.IngestAsync(rig.Subscription, next, default));
+        Assert.Equal(2, _metrics.StoreReplicationFailures.Value);
+    }
+
+    public void Dispose()
+    {
+        foreach (var d in Enumerable.Reverse(_owned))
+        {
+            d.Dispose();
+        }
+    }
+}
