@@ -157,7 +157,14 @@ public sealed class LedgerTailer
                 _log.LogError("Tailer stopped: {Problem}", e.Message);
                 _metrics.TailerLeader.Set(0);
                 Status.Set(TailerState.Stalled, problem: e.Message);
-                await Delay(backoff.NextDelay(), ct).ConfigureAwait(false);
+                try
+                {
+                    await Delay(backoff.NextDelay(), ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    break;
+                }
             }
             catch (LeaseLostException)
             {
