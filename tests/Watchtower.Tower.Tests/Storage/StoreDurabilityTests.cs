@@ -139,8 +139,12 @@ public sealed class StoreDurabilityTests : IDisposable
 
         await redis.GetDatabase().KeyDeleteAsync($"{prefix}:{{meta}}:epoch");
         Assert.Null(guard.Problem);
-        _time.Advance(TimeSpan.FromSeconds(10));
-        await PipelineRig.Eventually(() => _metrics.StoreEpochLost.Value == 1, "the loss seen at the periodic check");
+        // The check loop may not have armed its timer yet: tick until it has run.
+        await PipelineRig.Eventually(() =>
+        {
+            _time.Advance(TimeSpan.FromSeconds(10));
+            return _metrics.StoreEpochLost.Value == 1;
+        }, "the loss seen at the periodic check");
 
         Assert.StartsWith($"store epoch lost: the store no longer holds epoch {joined}", guard.Problem, StringComparison.Ordinal);
         Assert.Equal(1, _metrics.StoreEpochChanges.Value);
@@ -192,7 +196,10 @@ public sealed class StoreDurabilityTests : IDisposable
         var primary = Own(new PrivateRedis("--appendonly", "yes"));
         var replica = Own(new PrivateRedis("--appendonly", "yes", "--replicaof", "127.0.0.1", primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         var redis = Own(primary.Connect());
-        var store = new RedisChannelStore(redis, TestServers.UniquePrefix(), minReplicas: 1, replicaTimeout: TimeSpan.FromMilliseconds(300));
+        var prefix = TestServers.UniquePrefix();
+        // Generous while the replica is up (a loaded machine acknowledges slowly), short once it is gone.
+        var store = new RedisChannelStore(redis, prefix, minReplicas: 1, replicaTimeout: TimeSpan.FromSeconds(5));
+        var impatient = new RedisChannelStore(redis, prefix, minReplicas: 1, replicaTimeout: TimeSpan.FromMilliseconds(300));
         await PipelineRig.Eventually(() => ((string?)redis.GetDatabase().Execute("INFO", "replication") ?? "").Contains("state=online", StringComparison.Ordinal),
             "the replica attached");
         var guard = Guard(store);
@@ -208,7 +215,7 @@ public sealed class StoreDurabilityTests : IDisposable
 
         // Replica gone: the next round's upload waits ReplicaTimeout and is refused, not receipted.
         replica.Kill();
-        var ingestor = new BundleIngestor(store, rig.Identity, new LedgerWatermark(), _metrics, rig.Time, guard);
+        var ingestor = new BundleIngestor(impatient, rig.Identity, new LedgerWatermark(), _metrics, rig.Time, guard);
         var next = rig.Channel.Seal(rig.Channel.Bundle(ResponderRig.Round + 1), rig.Identity.SealingKey.PublicKey).ToArray();
         var e = await Assert.ThrowsAsync<StoreReplicationException>(() => ingestor.IngestAsync(rig.Subscription, next, default));
 
