@@ -17,7 +17,16 @@ public sealed class RecoveryTrigger(StoreGuard guard, ILedgerClient ledger, ITri
     public async Task AfterStoredAsync(ChannelId channelId, StoreOutcome outcome, CancellationToken ct)
     {
         // Unchanged too: the first attempt may have stored the channel and failed before its trigger.
-        if (outcome is not (StoreOutcome.Stored or StoreOutcome.Unchanged) || !guard.IsRecovering)
+        if (outcome is not (StoreOutcome.Stored or StoreOutcome.Unchanged))
+        {
+            return;
+        }
+        if (outcome == StoreOutcome.Stored && !guard.IsRecovering)
+        {
+            // A channel new to the store right after a loss nobody has seen yet: look now.
+            await guard.VerifyEpochAsync(ct).ConfigureAwait(false);
+        }
+        if (!guard.IsRecovering)
         {
             return;
         }

@@ -90,6 +90,19 @@ public sealed class StoreGuard : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Checks again now if the store's epoch is not the one joined: called after storing a new
+    /// channel, so a loss the periodic check has not seen yet cannot slip a re-upload past
+    /// <see cref="IsRecovering"/> (one read per new channel).
+    /// </summary>
+    public async Task VerifyEpochAsync(CancellationToken ct)
+    {
+        if ((await _store.GetEpochAsync(ct).ConfigureAwait(false))?.Id != _state.Joined?.Id)
+        {
+            await CheckAsync(ct).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Checks now unless a check has already succeeded.</summary>
     public Task EnsureCheckedAsync(CancellationToken ct) => _state.Joined is null ? CheckAsync(ct) : Task.CompletedTask;
 
@@ -164,16 +177,18 @@ public sealed class StoreGuard : BackgroundService
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            using (var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+            // Until the interval passes (tower clock) or Redis reconnects, whichever comes first.
+            using var interval = new CancellationTokenSource(_options.EpochCheckInterval, _time);
+            using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, interval.Token);
+            try
             {
-                var tick = Task.Delay(_options.EpochCheckInterval, _time, wake.Token);
-                var reconnected = _checkNow.Reader.ReadAsync(wake.Token).AsTask();
-                await Task.WhenAny(tick, reconnected).ConfigureAwait(false);
-                await wake.CancelAsync().ConfigureAwait(false);
-                // Both end cancelled or completed; neither carries an error to observe.
-                await Task.WhenAll(tick, reconnected).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+                await _checkNow.Reader.ReadAsync(wake.Token).ConfigureAwait(false);
             }
-            if (stoppingToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The interval passed.
+            }
+            catch (OperationCanceledException)
             {
                 break;
             }
@@ -187,7 +202,7 @@ public sealed class StoreGuard : BackgroundService
         {
             await CheckAsync(ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             _log.LogWarning(e, "Checking the store failed; retrying");
             if (_state.Joined is null)

@@ -4,9 +4,11 @@ using Microsoft.Extensions.Time.Testing;
 using Prometheus;
 using StackExchange.Redis;
 using Watchtower.Contracts;
+using Watchtower.Contracts.Messages;
 using Watchtower.Tower.Ingestion;
 using Watchtower.Tower.Observability;
 using Watchtower.Tower.Storage;
+using Watchtower.Tower.Tailing;
 using Watchtower.Tower.Tests.Support;
 using Xunit;
 
@@ -224,6 +226,48 @@ public sealed class StoreDurabilityTests : IDisposable
         // The retry finds the round stored but still waits for the replica: still no receipt.
         await Assert.ThrowsAsync<StoreReplicationException>(() => ingestor.IngestAsync(rig.Subscription, next, default));
         Assert.Equal(2, _metrics.StoreReplicationFailures.Value);
+    }
+
+    private sealed class RecordingPublisher : ITriggerPublisher
+    {
+        public List<TriggerChannel> Triggers { get; } = [];
+
+        public Task PublishAsync(IReadOnlyCollection<TriggerChannel> triggers, CancellationToken ct)
+        {
+            Triggers.AddRange(triggers);
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task ChannelStoredRightAfterALossNoCheckHasSeen_IsTriggeredAtOnce_AndItsBreachCountered()
+    {
+        using var redis = TestServers.ConnectRedis();
+        var prefix = TestServers.UniquePrefix();
+        var store = new RedisChannelStore(redis, prefix);
+        using var rig = new ResponderRig(store: store);
+        var guard = Guard(store);
+        await guard.CheckAsync(default);
+        var publisher = new RecordingPublisher();
+        var ingestor = new BundleIngestor(store, rig.Identity, new LedgerWatermark(), _metrics, rig.Time, guard,
+            new RecoveryTrigger(guard, rig.Ledger, publisher, rig.Time));
+        var upload = rig.Channel.Seal(rig.Channel.Bundle(ResponderRig.Round), rig.Identity.SealingKey.PublicKey).ToArray();
+        await Subscribe(rig);
+        Assert.IsType<IngestResult.Accepted>(await ingestor.IngestAsync(rig.Subscription, upload, default));
+        Assert.Empty(publisher.Triggers);
+
+        // Wiped; the counterparty cheats; the wallet uploads again before any periodic check ran.
+        await StoreWipe.WipeAsync(redis, prefix);
+        rig.Ledger.Apply(rig.Channel.Ratchet(1, participant: 1));
+        rig.Ledger.CloseLedger();
+        await Subscribe(rig);
+        Assert.IsType<IngestResult.Accepted>(await ingestor.IngestAsync(rig.Subscription, upload, default));
+
+        var trigger = Assert.Single(publisher.Triggers);
+        Assert.Equal((rig.Id, TriggerKind.Activity, rig.Ledger.Sequence), (trigger.ChannelId, trigger.Kind, trigger.LedgerSequence));
+        Assert.True(guard.IsRecovering);
+        await rig.HandleAsync(trigger);
+        Assert.Equal(rig.R.Value, rig.EscrowSequence);
     }
 
     public void Dispose()

@@ -33,7 +33,10 @@ public class StoreLossTests
         Assert.Null(guard.Problem);
         Assert.Equal(0, metrics.StoreEpochLost.Value);
 
-        await WipeAsync(rig.Prefix);
+        using (var redis = TestServers.ConnectRedis())
+        {
+            await StoreWipe.WipeAsync(redis, rig.Prefix);
+        }
         // The counterparty cheats while the store is empty, and the network moves on.
         rig.Ledger.Apply(rig.Channel.Ratchet(1, participant: 1));
         var breach = rig.Ledger.CloseLedger().Header.Sequence;
@@ -52,15 +55,5 @@ public class StoreLossTests
 
         await PipelineRig.Eventually(() => rig.EscrowSequence == rig.R.Value, "the breach countered after the re-upload");
         Assert.Contains("recovering until", guard.Problem, StringComparison.Ordinal);
-    }
-
-    private static async Task WipeAsync(string prefix)
-    {
-        using var redis = TestServers.ConnectRedis();
-        var server = redis.GetServer(redis.GetEndPoints()[0]);
-        await foreach (var key in server.KeysAsync(pattern: prefix + ":*"))
-        {
-            await redis.GetDatabase().KeyDeleteAsync(key);
-        }
     }
 }

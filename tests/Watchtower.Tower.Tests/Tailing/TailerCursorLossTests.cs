@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Prometheus;
-using StackExchange.Redis;
 using Watchtower.Contracts.Messages;
 using Watchtower.Stellar;
 using Watchtower.Tower.Observability;
@@ -142,7 +141,7 @@ public sealed class TailerCursorLossTests : IDisposable
         await RunClockUntil(() => _status.Current.Cursor == applied, "a ledger applied");
 
         // Redis restarted without persistence, as far as this prefix goes: epoch, lease and cursor gone.
-        await WipeAsync(redis, prefix);
+        await StoreWipe.WipeAsync(redis, prefix);
         var missed = _ledger.CloseLedger().Header.Sequence;
         var latest = _ledger.CloseLedger().Header.Sequence;
         await RunClockUntil(() => _status.Current.Cursor == latest, "caught up after the wipe");
@@ -156,15 +155,6 @@ public sealed class TailerCursorLossTests : IDisposable
         Assert.Equal(1, _metrics.StoreEpochChanges.Value);
         await _stop.CancelAsync();
         await run;
-    }
-
-    private static async Task WipeAsync(ConnectionMultiplexer redis, string prefix)
-    {
-        var server = redis.GetServer(redis.GetEndPoints()[0]);
-        await foreach (var key in server.KeysAsync(pattern: prefix + ":*"))
-        {
-            await redis.GetDatabase().KeyDeleteAsync(key);
-        }
     }
 
     public void Dispose() => _stop.Dispose();
