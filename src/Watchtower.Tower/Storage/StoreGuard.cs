@@ -103,9 +103,6 @@ public sealed class StoreGuard : BackgroundService
         }
     }
 
-    /// <summary>Checks now unless a check has already succeeded.</summary>
-    public Task EnsureCheckedAsync(CancellationToken ct) => _state.Joined is null ? CheckAsync(ct) : Task.CompletedTask;
-
     /// <summary>Reads persistence and epoch once (one check at a time), updating state, metrics and log.</summary>
     public async Task CheckAsync(CancellationToken ct)
     {
