@@ -3,6 +3,7 @@
 #   scripts/services.sh start DIR REDIS_PORT AMQP_PORT   (installs the Debian packages if missing)
 #   scripts/services.sh stop DIR
 # DIR holds their data, logs and pid files; nothing touches the system-wide instances.
+# Redis runs with AOF as in production: the tower refuses a store that does not persist.
 set -euo pipefail
 cmd=${1:?start|stop}; dir=${2:?state directory}
 mkdir -p "$dir"; dir=$(cd "$dir" && pwd)
@@ -23,7 +24,7 @@ start() {
     apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   fi
 
-  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --daemonize yes \
+  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly yes --appendfsync everysec --daemonize yes \
     --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir"
 
   local rabbit node="wt-$amqp_port@localhost"

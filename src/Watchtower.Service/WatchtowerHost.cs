@@ -12,6 +12,7 @@ using Prometheus;
 using StackExchange.Redis;
 using Watchtower.Tower.Hosting;
 using Watchtower.Tower.Observability;
+using Watchtower.Tower.Storage;
 using Watchtower.Tower.Tailing;
 
 namespace Watchtower.Service;
@@ -140,15 +141,16 @@ public static class WatchtowerHost
 }
 
 /// <summary>
-/// Ready when Redis and the bus are connected, where this replica leads the tailer it is synced,
-/// and (tail and respond roles) no scheduled work is overdue.
+/// Ready when Redis and the bus are connected, the store is durable and its epoch intact, where
+/// this replica leads the tailer it is synced, and (tail and respond roles) no scheduled work is overdue.
 /// </summary>
 internal sealed class ReadinessCheck(
     IServiceProvider services,
     IOptions<WatchtowerOptions> options,
     TailerStatus tailer,
     OverdueWorkMonitor overdue,
-    MassTransit.IBusControl bus) : IHealthCheck
+    MassTransit.IBusControl bus,
+    StoreGuard storeGuard) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -156,6 +158,10 @@ internal sealed class ReadinessCheck(
         if (!options.Value.Embedded && services.GetService<IConnectionMultiplexer>() is { IsConnected: false })
         {
             problems.Add($"redis unreachable ({options.Value.RedisEndpoints()})");
+        }
+        if (storeGuard.Problem is { } store)
+        {
+            problems.Add(store);
         }
         var busHealth = bus.CheckHealth();
         if (busHealth.Status != MassTransit.BusHealthStatus.Healthy)

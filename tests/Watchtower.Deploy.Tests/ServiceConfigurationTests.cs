@@ -28,6 +28,7 @@ public sealed class ServiceConfigurationTests
         ["Tower"] = typeof(WatchtowerOptions),
         ["Tower:Keys"] = typeof(TowerKeyOptions),
         ["Tower:Tailer"] = typeof(TailerOptions),
+        ["Tower:Store"] = typeof(Watchtower.Tower.Storage.StoreOptions),
         ["Tower:Deadline"] = typeof(DeadlineOptions),
         ["Tower:Responder"] = typeof(ResponderOptions),
         ["Tower:Fees"] = typeof(FeeOptions),
@@ -87,6 +88,10 @@ public sealed class ServiceConfigurationTests
             Assert.Equal(int.Parse(YamlTree.ScalarAt(values, "config.responder.concurrency")!, System.Globalization.CultureInfo.InvariantCulture),
                 provider.GetRequiredService<IOptions<ResponderOptions>>().Value.Concurrency);
             Assert.Equal(TimeSpan.FromSeconds(5), provider.GetRequiredService<IOptions<TailerOptions>>().Value.LeaseTtl);
+            var store = provider.GetRequiredService<IOptions<Watchtower.Tower.Storage.StoreOptions>>().Value;
+            Assert.Equal(int.Parse(YamlTree.ScalarAt(values, "config.store.minReplicas")!, System.Globalization.CultureInfo.InvariantCulture), store.MinReplicas);
+            Assert.Equal(TimeSpan.Parse(YamlTree.ScalarAt(values, "config.store.recoveryWindow")!, System.Globalization.CultureInfo.InvariantCulture), store.RecoveryWindow);
+            Assert.False(store.AllowNonDurable);
             Assert.Equal(Path.Combine(keys.FullName, "fee-account"), provider.GetRequiredService<IOptions<TowerKeyOptions>>().Value.FeeAccountSecretFile);
         }
         finally

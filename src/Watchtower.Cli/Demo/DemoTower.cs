@@ -91,6 +91,8 @@ public sealed class DemoTower : IAsyncDisposable
         {
             settings["Tower:Redis"] = stack.Redis;
             settings["Tower:RabbitMq"] = stack.RabbitMq.ToString();
+            // A demo run removes its keys when done: it promises nothing beyond the run, on any Redis.
+            settings["Tower:Store:AllowNonDurable"] = "true";
         }
 
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());

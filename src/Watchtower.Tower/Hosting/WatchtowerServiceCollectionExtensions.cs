@@ -22,7 +22,7 @@ public static class WatchtowerServiceCollectionExtensions
     /// Registers the tower: options (validated at start), store (Redis, or in memory when embedded),
     /// bus (RabbitMQ, or in memory when embedded) with the consumers of the configured roles, the
     /// ledger client, and one hosted service per loop. Sections: "Tower", "Tower:Keys", "Tower:Tailer",
-    /// "Tower:Deadline", "Tower:Responder", "Tower:Fees", "Ledger".
+    /// "Tower:Store", "Tower:Deadline", "Tower:Responder", "Tower:Fees", "Ledger".
     /// </summary>
     public static IServiceCollection AddWatchtower(this IServiceCollection services, IConfiguration configuration)
     {
@@ -32,6 +32,7 @@ public static class WatchtowerServiceCollectionExtensions
         services.AddOptions<TowerKeyOptions>().Bind(tower.GetSection("Keys")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TowerKeyOptions>, TowerKeyValidator>();
         services.AddOptions<TailerOptions>().Bind(tower.GetSection("Tailer")).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<StoreOptions>().Bind(tower.GetSection("Store")).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DeadlineOptions>().Bind(tower.GetSection("Deadline")).ValidateOnStart();
         services.AddOptions<ResponderOptions>().Bind(tower.GetSection("Responder")).ValidateDataAnnotations()
             .Validate(o => o.FollowUpRetryInitialDelay >= TimeSpan.Zero && o.FollowUpRetryMaxDelay >= o.FollowUpRetryInitialDelay && o.StoreRetryMaxDelay > TimeSpan.Zero,
@@ -75,14 +76,20 @@ public static class WatchtowerServiceCollectionExtensions
         {
             services.TryAddSingleton(sp => StartupProbe.ConnectRedis(sp.GetRequiredService<IOptions<WatchtowerOptions>>().Value.Redis!,
                 sp.GetRequiredService<IOptions<StartupOptions>>().Value));
-            services.TryAddSingleton<IChannelStore>(sp => new RedisChannelStore(sp.GetRequiredService<IConnectionMultiplexer>(),
-                sp.GetRequiredService<IOptions<WatchtowerOptions>>().Value.KeyPrefix));
+            services.TryAddSingleton<IChannelStore>(sp =>
+            {
+                var store = sp.GetRequiredService<IOptions<StoreOptions>>().Value;
+                return new RedisChannelStore(sp.GetRequiredService<IConnectionMultiplexer>(),
+                    sp.GetRequiredService<IOptions<WatchtowerOptions>>().Value.KeyPrefix, minReplicas: store.MinReplicas, replicaTimeout: store.ReplicaTimeout);
+            });
             services.TryAddSingleton<ILease>(sp => new RedisLease(sp.GetRequiredService<IConnectionMultiplexer>(), RedisTailerCursor.LeaseName,
                 holder, sp.GetRequiredService<IOptions<TailerOptions>>().Value.LeaseTtl, sp.GetRequiredService<IOptions<WatchtowerOptions>>().Value.KeyPrefix));
             services.TryAddSingleton<ITailerCursor>(sp => new RedisTailerCursor(sp.GetRequiredService<IConnectionMultiplexer>(),
                 holder, sp.GetRequiredService<IOptions<WatchtowerOptions>>().Value.KeyPrefix));
         }
 
+        services.TryAddSingleton<StoreGuard>();
+        services.TryAddSingleton<RecoveryTrigger>();
         services.TryAddSingleton<BundleIngestor>();
         services.TryAddSingleton<WatchedIndex>();
         services.TryAddSingleton(sp => new WatchedIndexSync(sp.GetRequiredService<IChannelStore>(), sp.GetRequiredService<WatchedIndex>(), sp.GetRequiredService<TimeProvider>()));
@@ -139,6 +146,8 @@ public static class WatchtowerServiceCollectionExtensions
             o.StopTimeout = TimeSpan.FromSeconds(30);
         });
 
+        // First among the loops: its start checks persistence and joins the store epoch.
+        services.AddHostedService(sp => sp.GetRequiredService<StoreGuard>());
         if (settings.Roles.HasFlag(WatchtowerRoles.Tail))
         {
             services.AddHostedService<TailerService>();

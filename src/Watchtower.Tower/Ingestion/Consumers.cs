@@ -132,6 +132,9 @@ internal static class IngestionEndpoint
         {
             r.Handle<RedisConnectionException>();
             r.Handle<RedisTimeoutException>();
+            // Too few replicas acknowledged, or a store refused as not durable: both may heal.
+            r.Handle<StoreReplicationException>();
+            r.Handle<StoreNotDurableException>();
             r.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
         });
     }

@@ -73,6 +73,17 @@ public sealed class TowerMetrics
             "Scheduled deadlines and follow-ups due longer ago than Tower:Overdue:Bound in ledger time (at most the sample size).");
         OverdueWorkOldest = factory.CreateGauge("watchtower_overdue_work_oldest_seconds",
             "How long ago, in ledger time, the oldest scheduled deadline or follow-up still pending was due (0 when none is overdue).");
+        // Store durability (persistence check, replica WAIT, store epoch, tailer cursor restore).
+        StoreDurable = factory.CreateGauge("watchtower_store_durable",
+            "1 when the store persists every write (Redis AOF on), 0 when it does not, cannot tell, or is in memory.");
+        StoreEpochLost = factory.CreateGauge("watchtower_store_epoch_lost",
+            "1 while the store recovers from a lost epoch (wiped or replaced store), else 0.");
+        StoreEpochChanges = factory.CreateCounter("watchtower_store_epoch_changes_total",
+            "Store epoch losses this process detected (epoch key missing or different).");
+        StoreReplicationFailures = factory.CreateCounter("watchtower_store_replication_failures_total",
+            "Uploads not receipted because fewer replicas than Tower:Store:MinReplicas acknowledged them in time.");
+        TailerCursorRestores = factory.CreateCounter("watchtower_tailer_cursor_restores_total",
+            "Times the tailer found its cursor missing and wrote back the last ledger it had applied.");
     }
 
     public Gauge ChannelsWatched { get; }
@@ -101,4 +112,10 @@ public sealed class TowerMetrics
     public Counter Redeliveries { get; }
     public Gauge OverdueWork { get; }
     public Gauge OverdueWorkOldest { get; }
+    // Store durability.
+    public Gauge StoreDurable { get; }
+    public Gauge StoreEpochLost { get; }
+    public Counter StoreEpochChanges { get; }
+    public Counter StoreReplicationFailures { get; }
+    public Counter TailerCursorRestores { get; }
 }

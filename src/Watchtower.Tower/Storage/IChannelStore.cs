@@ -57,4 +57,14 @@ public interface IChannelStore
 
     /// <summary>Index changes after <paramref name="cursor"/>, oldest first, at most <paramref name="max"/>.</summary>
     Task<WatchedIndexChanges> ReadWatchedIndexChangesAsync(string cursor, int max, CancellationToken ct);
+
+    /// <summary>Whether the server behind the store persists every write (Redis: AOF on).</summary>
+    Task<StorePersistence> GetPersistenceAsync(CancellationToken ct);
+
+    /// <summary>The store's epoch (see <see cref="StoreEpoch"/>); null when none was written (new, wiped or replaced store).
+    /// Also what a wallet-facing audit reply carries, so a wallet can tell a store that lost its bundles.</summary>
+    Task<StoreEpoch?> GetEpochAsync(CancellationToken ct);
+
+    /// <summary>Writes <paramref name="candidate"/> unless an epoch exists (atomically); returns the epoch stored afterwards.</summary>
+    Task<StoreEpoch> InitializeEpochAsync(StoreEpoch candidate, CancellationToken ct);
 }

@@ -42,6 +42,18 @@ public abstract class ChannelStoreContractTests
     }
 
     [Fact]
+    public async Task Epoch_IsWrittenOnlyIntoAStoreWithoutOne_AndReadBack()
+    {
+        var store = CreateStore();
+        Assert.Null(await store.GetEpochAsync(Ct));
+        var first = new StoreEpoch(Guid.NewGuid(), DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_123), null);
+
+        Assert.Equal(first, await store.InitializeEpochAsync(first, Ct));
+        Assert.Equal(first, await store.InitializeEpochAsync(first with { Id = Guid.NewGuid(), Replaces = first.Id }, Ct));
+        Assert.Equal(first, await store.GetEpochAsync(Ct));
+    }
+
+    [Fact]
     public async Task Subscription_RoundTrips()
     {
         var store = CreateStore();

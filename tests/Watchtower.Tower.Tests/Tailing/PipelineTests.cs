@@ -117,8 +117,12 @@ public class PipelineTests
         redis.Open();
         var tail = await rig.StartAsync(WatchtowerRoles.Tail);
         // The responder reaches Redis through the forwarder; short timeouts so that each attempt fails fast.
-        var respond = await rig.StartAsync(WatchtowerRoles.Respond, $"127.0.0.1:{redis.Port},asyncTimeout=500,syncTimeout=500,connectTimeout=500",
-            ("Tower:Responder:StoreRetryMaxDelay", "00:00:00.2"), ("Tower:Startup:RetryMaxDelay", "00:00:00.5"));
+        var respond = await rig.StartAsync(WatchtowerRoles.Respond, new Dictionary<string, string?>
+        {
+            ["Tower:Redis"] = $"127.0.0.1:{redis.Port},asyncTimeout=500,syncTimeout=500,connectTimeout=500",
+            ["Tower:Responder:StoreRetryMaxDelay"] = "00:00:00.2",
+            ["Tower:Startup:RetryMaxDelay"] = "00:00:00.5",
+        });
         await rig.UploadAsync(tail);
         var metrics = respond.Services.GetRequiredService<Watchtower.Tower.Observability.TowerMetrics>();
         var storeDown = metrics.ResponderRetries.WithLabels("store_unavailable");
