@@ -146,18 +146,24 @@ start() {
     for s in $((credis + 20000)) $((credis + 20001)) $((credis + 20002)); do launch_sentinel "$s" "$credis"; done
   fi
 
-  for p in "${ports[@]}"; do await_rabbit "$p"; done
+  local waits=()
+  for p in "${ports[@]}"; do await_rabbit "$p" & waits+=($!); done
+  for w in "${waits[@]}"; do wait "$w" || exit 1; done
   redis-cli -p "$redis_port" ping >/dev/null
   echo "== redis 127.0.0.1:$redis_port"
   [ "$amqp_port" != - ] && echo "== rabbitmq amqp://127.0.0.1:$amqp_port (wt-$amqp_port@localhost)"
 
   if [ -n "$camqp" ]; then
     local first="wt-$camqp@localhost" uris=() names=()
+    # Both join at once (each CLI call boots an Erlang VM, so in series this is the slow part).
+    local joins=()
     for p in $((camqp + 1)) $((camqp + 2)); do
-      rabbitmqctl -q -n "wt-$p@localhost" stop_app >/dev/null
-      rabbitmqctl -q -n "wt-$p@localhost" join_cluster "$first" >/dev/null
-      rabbitmqctl -q -n "wt-$p@localhost" start_app >/dev/null
+      ( rabbitmqctl -q -n "wt-$p@localhost" stop_app >/dev/null \
+        && rabbitmqctl -q -n "wt-$p@localhost" join_cluster "$first" >/dev/null \
+        && rabbitmqctl -q -n "wt-$p@localhost" start_app >/dev/null ) &
+      joins+=($!)
     done
+    for j in "${joins[@]}"; do wait "$j" || { echo "a rabbitmq node did not join $first" >&2; exit 1; }; done
     for p in "$camqp" $((camqp + 1)) $((camqp + 2)); do
       uris+=("amqp://guest:guest@127.0.0.1:$p/"); names+=("wt-$p@localhost")
     done

@@ -20,7 +20,7 @@ public static class WatchtowerServiceCollectionExtensions
     /// <summary>
     /// Registers the tower: options (validated at start), store (Redis, or in memory when embedded),
     /// bus (RabbitMQ, or in memory when embedded) with the consumers of the configured roles, the
-    /// ledger client, and one hosted service per loop. Sections: "Tower", "Tower:Keys", "Tower:Tailer",
+    /// ledger client, and one hosted service per loop. Sections: "Tower", "Tower:Keys", "Tower:Bus", "Tower:Tailer",
     /// "Tower:Deadline", "Tower:Responder", "Tower:Fees", "Ledger".
     /// </summary>
     public static IServiceCollection AddWatchtower(this IServiceCollection services, IConfiguration configuration)
@@ -28,6 +28,7 @@ public static class WatchtowerServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         var tower = configuration.GetSection("Tower");
         services.AddOptions<WatchtowerOptions>().Bind(tower).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TowerBusOptions>().Bind(tower.GetSection("Bus"));
         services.AddOptions<TowerKeyOptions>().Bind(tower.GetSection("Keys")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TowerKeyOptions>, TowerKeyValidator>();
         services.AddOptions<TailerOptions>().Bind(tower.GetSection("Tailer")).ValidateDataAnnotations().ValidateOnStart();
@@ -98,7 +99,7 @@ public static class WatchtowerServiceCollectionExtensions
             {
                 bus.UsingRabbitMq((context, cfg) =>
                 {
-                    cfg.Host(context.GetRequiredService<IOptions<WatchtowerOptions>>().Value.RabbitMq!);
+                    TowerBroker.ConfigureHost(cfg, context.GetRequiredService<IOptions<WatchtowerOptions>>().Value);
                     cfg.ConfigureEndpoints(context);
                 });
             }
