@@ -156,6 +156,14 @@ public static class TowerQueues
 
     public static IReadOnlyList<string> All(string keyPrefix) =>
         [UploadBundle(keyPrefix), ForgetChannel(keyPrefix), Subscriptions(keyPrefix), Respond(keyPrefix)];
+
+    /// <summary>
+    /// The address senders use for a tower queue: its exchange, to which MassTransit binds each
+    /// receive endpoint's queue of the same name. Never "queue:…": sending there makes MassTransit
+    /// declare the queue without arguments, i.e. as a classic queue, which RabbitMQ refuses
+    /// (PRECONDITION_FAILED) once the tower has declared it a quorum queue.
+    /// </summary>
+    public static Uri SendAddress(string queue) => new($"exchange:{queue}");
 }
 
 public sealed class UploadBundleConsumerDefinition : ConsumerDefinition<UploadBundleConsumer>

@@ -10,8 +10,10 @@ public interface ITriggerPublisher
 }
 
 /// <summary>
-/// Sends triggers to the responders' queue. Sent to the queue (not published to an exchange) so a
-/// trigger is kept even when no responder has ever bound: MassTransit declares the queue on send.
+/// Sends triggers to the responders' queue, through its exchange (<see cref="Ingestion.TowerQueues.SendAddress"/>:
+/// the queue may be a quorum queue, which a "queue:" send would redeclare as classic). Mandatory on
+/// RabbitMQ: while no responder has ever declared and bound the queue, the broker returns the
+/// triggers and the send fails, so the tailer retries them instead of losing them.
 /// </summary>
 public sealed class MassTransitTriggerPublisher(ISendEndpointProvider endpoints, string queueName) : ITriggerPublisher
 {
@@ -25,7 +27,13 @@ public sealed class MassTransitTriggerPublisher(ISendEndpointProvider endpoints,
         {
             return;
         }
-        var endpoint = await endpoints.GetSendEndpoint(new Uri($"queue:{queueName}")).ConfigureAwait(false);
-        await endpoint.SendBatch(triggers, ct).ConfigureAwait(false);
+        var endpoint = await endpoints.GetSendEndpoint(Ingestion.TowerQueues.SendAddress(queueName)).ConfigureAwait(false);
+        await endpoint.SendBatch(triggers, context =>
+        {
+            if (context.TryGetPayload(out RabbitMqSendContext? rabbit))
+            {
+                rabbit.Mandatory = true;
+            }
+        }, ct).ConfigureAwait(false);
     }
 }
