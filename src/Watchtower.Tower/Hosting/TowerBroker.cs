@@ -106,6 +106,24 @@ public static class TowerBroker
         }
     }
 
+    /// <summary>
+    /// Declares a tower queue as its MassTransit receive endpoint declares it (a durable fanout
+    /// exchange of the queue's name bound to the durable queue, quorum unless turned off), for a
+    /// sender that must not depend on a consumer having run first. Idempotent.
+    /// </summary>
+    public static async Task DeclareQueueAsync(WatchtowerOptions options, TowerBusOptions bus, string queue, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(bus);
+        var factory = new ConnectionFactory { Uri = options.RabbitMq!, ClientProvidedName = "watchtower-declare" };
+        await using var connection = await factory.CreateConnectionAsync(Endpoints(options, factory), ct).ConfigureAwait(false);
+        await using var channel = await connection.CreateChannelAsync(cancellationToken: ct).ConfigureAwait(false);
+        await channel.ExchangeDeclareAsync(queue, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: ct).ConfigureAwait(false);
+        var arguments = bus.QuorumQueues ? new Dictionary<string, object?> { [RabbitMQ.Client.Headers.XQueueType] = "quorum" } : null;
+        await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments, cancellationToken: ct).ConfigureAwait(false);
+        await channel.QueueBindAsync(queue, queue, "", cancellationToken: ct).ConfigureAwait(false);
+    }
+
     /// <summary>The AMQP endpoints of the configured nodes, for direct RabbitMQ.Client connections.</summary>
     public static IReadOnlyList<AmqpTcpEndpoint> Endpoints(WatchtowerOptions options, ConnectionFactory factory)
     {

@@ -75,8 +75,14 @@ public static class WatchtowerServiceCollectionExtensions
         services.TryAddSingleton<WatchedIndex>();
         services.TryAddSingleton(sp => new WatchedIndexSync(sp.GetRequiredService<IChannelStore>(), sp.GetRequiredService<WatchedIndex>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<TailerStatus>();
-        services.TryAddSingleton<ITriggerPublisher>(sp => new MassTransitTriggerPublisher(sp.GetRequiredService<IBus>(),
-            MassTransitTriggerPublisher.QueueFor(sp.GetRequiredService<IOptions<WatchtowerOptions>>().Value.KeyPrefix)));
+        services.TryAddSingleton<ITriggerPublisher>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<WatchtowerOptions>>().Value;
+            var queue = MassTransitTriggerPublisher.QueueFor(options.KeyPrefix);
+            var bus = sp.GetRequiredService<IOptions<TowerBusOptions>>().Value;
+            return new MassTransitTriggerPublisher(sp.GetRequiredService<IBus>(), queue,
+                options.Embedded ? null : ct => TowerBroker.DeclareQueueAsync(options, bus, queue, ct));
+        });
         services.TryAddSingleton<LedgerTailer>();
         services.TryAddSingleton<TransactionSubmitter>();
         services.TryAddSingleton<ChannelResponder>();

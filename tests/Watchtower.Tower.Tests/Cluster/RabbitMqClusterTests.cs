@@ -142,31 +142,35 @@ public sealed class RabbitMqClusterTests
     }
 
     [Fact]
-    public async Task Triggers_ReachTheQuorumRespondQueue_AndFailTheSendWhileNoResponderDeclaredIt()
+    public async Task Triggers_WaitInTheQuorumRespondQueueBeforeAnyResponderRan_AndFailTheSendWhenItIsMissing()
     {
-        // A tower's responder declared its queue and went away: the triggers must wait in it.
         var host = new ClusterIngestionHost(quorumQueues: true);
-        await host.InitializeAsync();
-        await host.DisposeAsync();
+        var queue = TowerQueues.Respond(host.Prefix);
         var tailer = Bus.Factory.CreateUsingRabbitMq(cfg => TowerBroker.ConfigureHost(cfg, ClusterIngestionHost.TowerOptions(host.Prefix)));
         await tailer.StartAsync(new CancellationTokenSource(Limit).Token);
         try
         {
             var trigger = new TriggerChannel(new TestChannel().ChannelId(), TriggerKind.Deadline, 42, DateTimeOffset.UnixEpoch, null, DateTimeOffset.UnixEpoch);
-            var nowhere = new MassTransitTriggerPublisher(tailer, MassTransitTriggerPublisher.QueueFor(TestServers.UniquePrefix()));
-            await Assert.ThrowsAnyAsync<Exception>(() => nowhere.PublishAsync([trigger], CancellationToken.None));
+            var undeclared = new MassTransitTriggerPublisher(tailer, MassTransitTriggerPublisher.QueueFor(TestServers.UniquePrefix()));
+            await Assert.ThrowsAnyAsync<Exception>(() => undeclared.PublishAsync([trigger], CancellationToken.None));
 
-            var respond = new MassTransitTriggerPublisher(tailer, TowerQueues.Respond(host.Prefix));
-            await respond.PublishAsync([trigger, trigger with { Kind = TriggerKind.FollowUp }], CancellationToken.None);
+            // As the tower registers it: the tailer declares the queue before its first send.
+            var publisher = new MassTransitTriggerPublisher(tailer, queue,
+                ct => TowerBroker.DeclareQueueAsync(ClusterIngestionHost.TowerOptions(host.Prefix), new TowerBusOptions(), queue, ct));
+            await publisher.PublishAsync([trigger, trigger with { Kind = TriggerKind.FollowUp }], CancellationToken.None);
 
             var factory = new ConnectionFactory { Uri = TestServers.RabbitMqCluster[^1] };
             await using var connection = await factory.CreateConnectionAsync();
             await using var look = await connection.CreateChannelAsync();
-            Assert.Equal(2U, (await look.QueueDeclarePassiveAsync(TowerQueues.Respond(host.Prefix))).MessageCount);
+            Assert.Equal(2U, (await look.QueueDeclarePassiveAsync(queue)).MessageCount);
+            Assert.Equal("quorum", (await QueueTypesAsync(host.Prefix)).GetValueOrDefault(queue));
+            // The responders then declare the same queue without a conflict (RabbitMQ refuses different arguments).
+            await host.InitializeAsync();
         }
         finally
         {
             await tailer.StopAsync();
+            await host.DisposeAsync();
         }
     }
 
