@@ -135,6 +135,14 @@ start() {
   local ports=()
   [ "$amqp_port" != - ] && ports+=("$amqp_port")
   [ -n "$camqp" ] && ports+=("$camqp" $((camqp + 1)) $((camqp + 2)))
+  # A busy port would let a node fail to start while another answers under the same name.
+  local all=("$redis_port") p
+  for p in "${ports[@]}"; do all+=("$p" $((p + 20000))); done
+  [ -n "$credis" ] && all+=("$credis" $((credis + 1)) $((credis + 20000)) $((credis + 20001)) $((credis + 20002)))
+  if [ "$(printf '%s\n' "${all[@]}" | sort | uniq -d)" != "" ]; then echo "ports overlap: ${all[*]}" >&2; exit 2; fi
+  for p in "${all[@]}"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "port $p is already in use" >&2; exit 2; fi
+  done
   # Every node boots at once (the slow part); Redis starts meanwhile.
   for p in "${ports[@]}"; do launch_rabbit "$p"; done
 
