@@ -2,8 +2,8 @@
 # Private Redis and RabbitMQ instances on loopback for tests and local runs.
 #   scripts/services.sh start DIR REDIS_PORT AMQP_PORT [CLUSTER_REDIS_PORT CLUSTER_AMQP_PORT]
 #   scripts/services.sh stop DIR
-# Always: one Redis (REDIS_PORT) and one RabbitMQ node (AMQP_PORT, or none for "-"), as the suite
-# has used them.
+# Always: one Redis (REDIS_PORT, AOF as in production) and one RabbitMQ node (AMQP_PORT, or none
+# for "-"), as the suite has used them.
 # With the two cluster ports, also the clustered engines production runs:
 #   - RabbitMQ: a 3-node cluster on CLUSTER_AMQP_PORT, +1, +2 (distribution ports +20000), one
 #     Erlang cookie (the rabbitmq user's), the nodes started in parallel, then joined to the first
@@ -146,7 +146,7 @@ start() {
   # Every node boots at once (the slow part); Redis starts meanwhile.
   for p in "${ports[@]}"; do launch_rabbit "$p"; done
 
-  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --daemonize yes \
+  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly yes --appendfsync everysec --daemonize yes \
     --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir"
   if [ -n "$credis" ]; then
     launch_redis "$credis"
@@ -205,6 +205,10 @@ stop() {
       ( rabbitmqctl -q -n "$node" stop >/dev/null 2>&1 || { [ -f "$pf" ] && kill "$(cat "$pf")" 2>/dev/null; } ) &
     done < "$nodes_file"
     wait
+    # A killed node may still be exiting: its files go only once it has.
+    while read -r node pf; do
+      for _ in $(seq 1 20); do [ -f "$pf" ] && kill -0 "$(cat "$pf")" 2>/dev/null || break; sleep 0.5; done
+    done < "$nodes_file"
   fi
   [ -f "$home_file" ] && rm -rf "$(cat "$home_file")"
   rm -f "$nodes_file" "$home_file" "$dir/cluster.env"
