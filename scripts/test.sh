@@ -20,6 +20,13 @@ cleanup() { scripts/services.sh stop "$run/services"; }
 trap cleanup EXIT
 scripts/services.sh start "$run/services" "$redis_port" "$amqp_port" "$cluster_redis_port" "$cluster_amqp_port"
 
+# promtool (Debian's prometheus package) checks the chart's alert rules in the Deploy tests.
+if ! command -v promtool >/dev/null; then
+  echo "== installing prometheus (for promtool)"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+
 echo "== installing the JavaScript oracle (npm ci)"
 (cd tests/oracle && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
