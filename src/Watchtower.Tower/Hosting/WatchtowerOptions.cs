@@ -44,6 +44,11 @@ public sealed class WatchtowerOptions : IValidatableObject
     /// <summary>How often a process without the tailer reads the latest ledger for receipts.</summary>
     public TimeSpan WatermarkPollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Redis's endpoints for messages (the configuration string may hold a password).</summary>
+    public string RedisEndpoints() =>
+        string.IsNullOrWhiteSpace(Redis) ? "" : string.Join(",", StackExchange.Redis.ConfigurationOptions.Parse(Redis).EndPoints
+            .Select(e => e is System.Net.DnsEndPoint d ? $"{d.Host}:{d.Port}" : e.ToString()));
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Roles == WatchtowerRoles.None)
@@ -113,6 +118,42 @@ public sealed class TowerKeyOptions
     public string? FeeAccountSecret { get; set; }
 
     public string? FeeAccountSecretFile { get; set; }
+
+    /// <summary>
+    /// Accept key files that group or others may read (logged as a warning). Off by default: a
+    /// secret any other user of the machine can read is not a secret.
+    /// </summary>
+    public bool AllowInsecureKeyFiles { get; set; }
+
+    /// <summary>The configured key files (those given as files, not inline), with their setting names.</summary>
+    internal IEnumerable<(string Setting, string Path)> Files()
+    {
+        if (string.IsNullOrWhiteSpace(ReceiptSecret) && !string.IsNullOrWhiteSpace(ReceiptSecretFile))
+        {
+            yield return ("Tower:Keys:ReceiptSecretFile", ReceiptSecretFile);
+        }
+        if (string.IsNullOrWhiteSpace(SealingKey) && !string.IsNullOrWhiteSpace(SealingKeyFile))
+        {
+            yield return ("Tower:Keys:SealingKeyFile", SealingKeyFile);
+        }
+        if (string.IsNullOrWhiteSpace(FeeAccountSecret) && !string.IsNullOrWhiteSpace(FeeAccountSecretFile))
+        {
+            yield return ("Tower:Keys:FeeAccountSecretFile", FeeAccountSecretFile);
+        }
+    }
+
+    /// <summary>Permission bits that let group or others read, write or run a file.</summary>
+    public const UnixFileMode GroupOrOther = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+
+    /// <summary>
+    /// A key file's permission bits (None on Windows, where they do not apply). A symbolic link (a
+    /// Kubernetes secret mount) is judged by its target.
+    /// </summary>
+    public static UnixFileMode ModeOf(string path) =>
+        OperatingSystem.IsWindows()
+            ? UnixFileMode.None
+            : File.GetUnixFileMode(File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path);
 
     internal static string? Resolve(string? inline, string? file) =>
         !string.IsNullOrWhiteSpace(inline) ? inline.Trim()

@@ -58,6 +58,21 @@ public sealed class TowerMetrics
             new CounterConfiguration { LabelNames = ["reason"] });
         QueueDepth = factory.CreateGauge("watchtower_queue_depth_messages",
             "Messages waiting in the tower's queues, by queue.", new GaugeConfiguration { LabelNames = ["queue"] });
+
+        // No silent drops (retries, faults, dead letters, redeliveries, overdue work).
+        ResponderRetries = factory.CreateCounter("watchtower_responder_retries_total",
+            "Triggers the responders could not complete and re-scheduled (or retried in place while the store is down), by reason.",
+            new CounterConfiguration { LabelNames = ["reason"] });
+        DeadLetters = factory.CreateCounter("watchtower_dead_letters_total",
+            "Messages set aside by a queue, by queue and reason: fault (consumer failed after its retries) and unreadable (body not deserializable), both to <queue>_error; skipped (no consumer for its type), to <queue>_skipped.",
+            new CounterConfiguration { LabelNames = ["queue", "reason"] });
+        Redeliveries = factory.CreateCounter("watchtower_redeliveries_total",
+            "Messages the broker delivered again (an earlier delivery was not acknowledged), by queue.",
+            new CounterConfiguration { LabelNames = ["queue"] });
+        OverdueWork = factory.CreateGauge("watchtower_overdue_work_items",
+            "Scheduled deadlines and follow-ups due longer ago than Tower:Overdue:Bound in ledger time (at most the sample size).");
+        OverdueWorkOldest = factory.CreateGauge("watchtower_overdue_work_oldest_seconds",
+            "How long ago, in ledger time, the oldest scheduled deadline or follow-up still pending was due (0 when none is overdue).");
     }
 
     public Gauge ChannelsWatched { get; }
@@ -79,4 +94,11 @@ public sealed class TowerMetrics
     public Counter Outcomes { get; }
     public Counter ResponderFailures { get; }
     public Gauge QueueDepth { get; }
+
+    // No silent drops.
+    public Counter ResponderRetries { get; }
+    public Counter DeadLetters { get; }
+    public Counter Redeliveries { get; }
+    public Gauge OverdueWork { get; }
+    public Gauge OverdueWorkOldest { get; }
 }

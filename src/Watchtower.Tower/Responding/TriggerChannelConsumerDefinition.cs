@@ -1,15 +1,15 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
-using Watchtower.Ledger;
 using Watchtower.Tower.Hosting;
 using Watchtower.Tower.Tailing;
 
 namespace Watchtower.Tower.Responding;
 
 /// <summary>
-/// The responders' queue: bounded concurrency, retries for what a retry can fix (ledger API and Redis
-/// hiccups); on RabbitMQ a quorum queue unless Tower:Bus:QuorumQueues is off.
+/// The responders' queue: bounded concurrency; on RabbitMQ a quorum queue unless
+/// Tower:Bus:QuorumQueues is off. Ledger failures are re-scheduled by the responder
+/// and store failures retried in the consumer, so what reaches MassTransit's retry is unexpected:
+/// a few tries, then <c>_error</c>, counted in watchtower_dead_letters_total.
 /// </summary>
 public sealed class TriggerChannelConsumerDefinition : ConsumerDefinition<TriggerChannelConsumer>
 {
@@ -29,13 +29,6 @@ public sealed class TriggerChannelConsumerDefinition : ConsumerDefinition<Trigge
         IConsumerConfigurator<TriggerChannelConsumer> consumerConfigurator, IRegistrationContext context)
     {
         TowerBroker.ConfigureQueue(endpointConfigurator, _bus);
-        endpointConfigurator.UseMessageRetry(r =>
-        {
-            r.Handle<LedgerClientException>();
-            r.Handle<HttpRequestException>();
-            r.Handle<RedisConnectionException>();
-            r.Handle<RedisTimeoutException>();
-            r.Exponential(8, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(500));
-        });
+        endpointConfigurator.UseMessageRetry(r => r.Exponential(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(500)));
     }
 }

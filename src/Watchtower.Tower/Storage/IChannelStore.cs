@@ -37,6 +37,12 @@ public interface IChannelStore
 
     Task RemoveScheduledAsync(ChannelId channelId, ScheduleKind kind, CancellationToken ct);
 
+    /// <summary>
+    /// Removes the channel's follow-up only if it is due at or before <paramref name="answeredUpTo"/>
+    /// (a responder answered it on that ledger); one moved later meanwhile is kept.
+    /// </summary>
+    Task CompleteFollowUpAsync(ChannelId channelId, ulong answeredUpTo, CancellationToken ct);
+
     /// <summary>Deadlines and follow-ups due at or before <paramref name="ledgerTime"/>, earliest first.</summary>
     Task<ImmutableArray<ScheduledItem>> DueAsync(ulong ledgerTime, int max, CancellationToken ct);
 

@@ -163,6 +163,18 @@ public sealed class InMemoryChannelStore : IChannelStore
         return Task.CompletedTask;
     }
 
+    public Task CompleteFollowUpAsync(ChannelId channelId, ulong answeredUpTo, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (_followUps.TryGetValue(channelId, out var due) && due <= answeredUpTo)
+            {
+                _followUps.Remove(channelId);
+            }
+        }
+        return Task.CompletedTask;
+    }
+
     public Task RemoveScheduledAsync(ChannelId channelId, ScheduleKind kind, CancellationToken ct)
     {
         lock (_gate)

@@ -177,6 +177,18 @@ public sealed class RedisChannelStore : IChannelStore
     public Task ScheduleFollowUpAsync(ChannelId channelId, ulong dueTime, CancellationToken ct) =>
         _db.SortedSetAddAsync(_followUps, channelId.ToBytes(), dueTime);
 
+    // Compare and remove in one step: a responder moving the follow-up later meanwhile keeps it.
+    private const string CompleteFollowUpScript = """
+        local due = redis.call('ZSCORE', KEYS[1], ARGV[1])
+        if due and tonumber(due) <= tonumber(ARGV[2]) then
+          return redis.call('ZREM', KEYS[1], ARGV[1])
+        end
+        return 0
+        """;
+
+    public Task CompleteFollowUpAsync(ChannelId channelId, ulong answeredUpTo, CancellationToken ct) =>
+        _db.ScriptEvaluateAsync(CompleteFollowUpScript, [_followUps], [channelId.ToBytes(), answeredUpTo]);
+
     public Task RemoveScheduledAsync(ChannelId channelId, ScheduleKind kind, CancellationToken ct) =>
         _db.SortedSetRemoveAsync(kind == ScheduleKind.Deadline ? _deadlines : _followUps, channelId.ToBytes());
 

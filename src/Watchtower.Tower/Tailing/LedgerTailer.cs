@@ -32,6 +32,7 @@ public sealed class LedgerTailer
     private readonly ILease _lease;
     private readonly ITailerCursor _cursor;
     private readonly LedgerWatermark? _watermark;
+    private readonly LedgerClock? _clock;
     private readonly WatchedIndexSync _index;
     private readonly IChannelStore _store;
     private readonly ITriggerPublisher _publisher;
@@ -68,7 +69,8 @@ public sealed class LedgerTailer
         IOptions<DeadlineOptions> deadline,
         TailerStatus status,
         ILogger<LedgerTailer> log,
-        LedgerWatermark? watermark = null)
+        LedgerWatermark? watermark = null,
+        LedgerClock? clock = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(deadline);
@@ -76,6 +78,7 @@ public sealed class LedgerTailer
         _lease = lease;
         _cursor = cursor;
         _watermark = watermark;
+        _clock = clock;
         _index = index;
         _store = store;
         _publisher = publisher;
@@ -315,6 +318,7 @@ public sealed class LedgerTailer
         await _index.CatchUpAsync(ct).ConfigureAwait(false);
 
         var header = ledger.Header;
+        _clock?.Observe(header.CloseTime);
         var closeTime = (ulong)header.CloseTime.ToUnixTimeSeconds();
         var now = _time.GetUtcNow();
         var triggers = new List<TriggerChannel>();

@@ -295,6 +295,23 @@ public abstract class ChannelStoreContractTests
     }
 
     [Fact]
+    public async Task CompletingAFollowUp_RemovesItOnlyIfItWasDueByTheAnsweringLedger()
+    {
+        var store = CreateStore();
+        var id = _channel.ChannelId();
+        await store.ScheduleFollowUpAsync(id, 500, Ct);
+
+        // Moved later (to 600) by another responder before this one, which answered ledger time 550, completes.
+        await store.ScheduleFollowUpAsync(id, 600, Ct);
+        await store.CompleteFollowUpAsync(id, 550, Ct);
+        Assert.Equal([new ScheduledItem(id, ScheduleKind.FollowUp, 600)], (await store.DueAsync(1000, 10, Ct)).ToArray());
+
+        await store.CompleteFollowUpAsync(id, 600, Ct);
+        Assert.Empty(await store.DueAsync(1000, 10, Ct));
+        await store.CompleteFollowUpAsync(id, 700, Ct); // nothing scheduled: no effect, no error
+    }
+
+    [Fact]
     public async Task WatchedIndexSync_LoadsThenFollowsChanges()
     {
         var store = CreateStore();

@@ -76,7 +76,9 @@ internal sealed class PipelineRig : IAsyncDisposable
         };
     }
 
-    public async Task<IHost> StartAsync(WatchtowerRoles roles)
+    /// <param name="redis">The Redis this host uses (default the test server), e.g. through a <see cref="TcpForwarder"/>.</param>
+    /// <param name="extra">Settings added to (or overriding) the rig's.</param>
+    public async Task<IHost> StartAsync(WatchtowerRoles roles, string? redis = null, params (string Key, string Value)[] extra)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -84,7 +86,7 @@ internal sealed class PipelineRig : IAsyncDisposable
             ["Ledger:Url"] = "http://127.0.0.1:9/",
             ["Ledger:NetworkPassphrase"] = Channel.Network.Passphrase,
             ["Tower:Roles"] = roles.ToString(),
-            ["Tower:Redis"] = TestServers.Redis,
+            ["Tower:Redis"] = redis ?? TestServers.Redis,
             ["Tower:RabbitMq"] = TestServers.RabbitMq.ToString(),
             ["Tower:KeyPrefix"] = Prefix,
             ["Tower:Keys:ReceiptSecret"] = _receiptKey.Seed.ToString(),
@@ -99,6 +101,7 @@ internal sealed class PipelineRig : IAsyncDisposable
             ["Tower:Responder:RetryInitialDelay"] = "00:00:00.01",
             ["Tower:Responder:RetryMaxDelay"] = "00:00:00.1",
         });
+        builder.Configuration.AddInMemoryCollection(extra.Select(e => new KeyValuePair<string, string?>(e.Key, e.Value)));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSingleton<ILedgerClient>(Ledger);
         builder.Services.AddWatchtower(builder.Configuration);
