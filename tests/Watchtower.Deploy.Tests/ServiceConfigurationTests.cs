@@ -27,6 +27,7 @@ public sealed class ServiceConfigurationTests
     {
         ["Tower"] = typeof(WatchtowerOptions),
         ["Tower:Keys"] = typeof(TowerKeyOptions),
+        ["Tower:Bus"] = typeof(TowerBusOptions),
         ["Tower:Tailer"] = typeof(TailerOptions),
         ["Tower:Store"] = typeof(Watchtower.Tower.Storage.StoreOptions),
         ["Tower:Deadline"] = typeof(DeadlineOptions),
@@ -104,11 +105,12 @@ public sealed class ServiceConfigurationTests
     public void EveryTowerKeyTheChartSets_NamesAnOptionProperty()
     {
         var environment = PodEnvironment(ChartFixture.AllEnabled, "tail")
-            .Concat(PodEnvironment(TemplateExpander.ForChart(Repo.ChartDir, "keys:\n  feeAccountSecretFile: fee\n"), "tail"))
+            .Concat(PodEnvironment(TemplateExpander.ForChart(Repo.ChartDir, "keys:\n  feeAccountSecretFile: fee\nconfig:\n  rabbitMqNodes: rabbit-0:5672,rabbit-1\n"), "tail"))
             .Where(kv => kv.Key.StartsWith("Tower__", StringComparison.Ordinal) || kv.Key.StartsWith("Ledger__", StringComparison.Ordinal))
             .DistinctBy(kv => kv.Key)
             .ToList();
         Assert.Contains(environment, kv => kv.Key == "Tower__Keys__FeeAccountSecretFile");
+        Assert.Contains(environment, kv => kv.Key == "Tower__RabbitMqNodes" && kv.Value == "rabbit-0:5672,rabbit-1");
 
         foreach (var section in environment.GroupBy(kv => kv.Key[..kv.Key.LastIndexOf("__", StringComparison.Ordinal)].Replace("__", ":", StringComparison.Ordinal)))
         {

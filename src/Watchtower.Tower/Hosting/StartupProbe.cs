@@ -94,13 +94,14 @@ public sealed class StartupProbe(
                 RequestedConnectionTimeout = options.Value.ConnectTimeout,
                 AutomaticRecoveryEnabled = false,
             };
-            await using var connection = await factory.CreateConnectionAsync(ct).ConfigureAwait(false);
+            // Any node of a cluster will do (Tower:RabbitMqNodes), as for the bus.
+            await using var connection = await factory.CreateConnectionAsync(TowerBroker.Endpoints(settings, factory), ct).ConfigureAwait(false);
             return null;
         }
         catch (Exception e) when (e is RabbitMQ.Client.Exceptions.BrokerUnreachableException or IOException or TimeoutException
             or RabbitMQ.Client.Exceptions.OperationInterruptedException or System.Net.Sockets.SocketException)
         {
-            return $"rabbitmq unreachable at {settings.RabbitMq!.Host}:{settings.RabbitMq.Port}: {(e.InnerException ?? e).Message}";
+            return $"rabbitmq unreachable at {string.Join(',', TowerBroker.NodesOf(settings))}: {(e.InnerException ?? e).Message}";
         }
     }
 

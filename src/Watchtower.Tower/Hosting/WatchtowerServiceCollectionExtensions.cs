@@ -21,7 +21,7 @@ public static class WatchtowerServiceCollectionExtensions
     /// <summary>
     /// Registers the tower: options (validated at start), store (Redis, or in memory when embedded),
     /// bus (RabbitMQ, or in memory when embedded) with the consumers of the configured roles, the
-    /// ledger client, and one hosted service per loop. Sections: "Tower", "Tower:Keys", "Tower:Tailer",
+    /// ledger client, and one hosted service per loop. Sections: "Tower", "Tower:Keys", "Tower:Bus", "Tower:Tailer",
     /// "Tower:Store", "Tower:Deadline", "Tower:Responder", "Tower:Fees", "Ledger".
     /// </summary>
     public static IServiceCollection AddWatchtower(this IServiceCollection services, IConfiguration configuration)
@@ -29,6 +29,7 @@ public static class WatchtowerServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         var tower = configuration.GetSection("Tower");
         services.AddOptions<WatchtowerOptions>().Bind(tower).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TowerBusOptions>().Bind(tower.GetSection("Bus"));
         services.AddOptions<TowerKeyOptions>().Bind(tower.GetSection("Keys")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TowerKeyOptions>, TowerKeyValidator>();
         services.AddOptions<TailerOptions>().Bind(tower.GetSection("Tailer")).ValidateDataAnnotations().ValidateOnStart();
@@ -94,8 +95,14 @@ public static class WatchtowerServiceCollectionExtensions
         services.TryAddSingleton<WatchedIndex>();
         services.TryAddSingleton(sp => new WatchedIndexSync(sp.GetRequiredService<IChannelStore>(), sp.GetRequiredService<WatchedIndex>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<TailerStatus>();
-        services.TryAddSingleton<ITriggerPublisher>(sp => new MassTransitTriggerPublisher(sp.GetRequiredService<IBus>(),
-            MassTransitTriggerPublisher.QueueFor(sp.GetRequiredService<IOptions<WatchtowerOptions>>().Value.KeyPrefix)));
+        services.TryAddSingleton<ITriggerPublisher>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<WatchtowerOptions>>().Value;
+            var queue = MassTransitTriggerPublisher.QueueFor(options.KeyPrefix);
+            var bus = sp.GetRequiredService<IOptions<TowerBusOptions>>().Value;
+            return new MassTransitTriggerPublisher(sp.GetRequiredService<IBus>(), queue,
+                options.Embedded ? null : ct => TowerBroker.DeclareQueueAsync(options, bus, queue, ct));
+        });
         services.TryAddSingleton<LedgerTailer>();
         services.TryAddSingleton<TransactionSubmitter>();
         services.TryAddSingleton<ChannelResponder>();
@@ -131,7 +138,7 @@ public static class WatchtowerServiceCollectionExtensions
             {
                 bus.UsingRabbitMq((context, cfg) =>
                 {
-                    cfg.Host(context.GetRequiredService<IOptions<WatchtowerOptions>>().Value.RabbitMq!);
+                    TowerBroker.ConfigureHost(cfg, context.GetRequiredService<IOptions<WatchtowerOptions>>().Value);
                     cfg.ConnectReceiveObserver(new DeliveryCounters(context.GetRequiredService<TowerMetrics>()));
                     cfg.ConfigureEndpoints(context);
                 });
