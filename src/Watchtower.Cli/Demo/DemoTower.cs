@@ -60,9 +60,9 @@ public sealed class DemoTower : IAsyncDisposable
     public TimeSpan DeadlineSafetyMargin => _host.Services.GetRequiredService<IOptions<DeadlineOptions>>().Value.SafetyMargin;
 
     /// <summary>The queue the tower's ingestion consumes uploads from (named after the run's prefix).</summary>
-    public Uri UploadQueue => new("queue:" + TowerQueues.UploadBundle(KeyPrefix));
+    public Uri UploadQueue => TowerQueues.SendAddress(TowerQueues.UploadBundle(KeyPrefix));
 
-    private Uri SubscriptionQueue => new("queue:" + TowerQueues.Subscriptions(KeyPrefix));
+    private Uri SubscriptionQueue => TowerQueues.SendAddress(TowerQueues.Subscriptions(KeyPrefix));
 
     public static async Task<DemoTower> StartAsync(
         StandaloneServer network, uint startAfterLedger, KeyPair feeAccount, DemoOptions options, DemoNarrator narrator, CancellationToken ct)
@@ -91,6 +91,8 @@ public sealed class DemoTower : IAsyncDisposable
         {
             settings["Tower:Redis"] = stack.Redis;
             settings["Tower:RabbitMq"] = stack.RabbitMq.ToString();
+            // A demo run removes its keys when done: it promises nothing beyond the run, on any Redis.
+            settings["Tower:Store:AllowNonDurable"] = "true";
         }
 
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());

@@ -24,14 +24,21 @@ public sealed class BundleIngestor
     private readonly IAcceptingLedgerSource _ledger;
     private readonly TowerMetrics _metrics;
     private readonly TimeProvider _time;
+    private readonly StoreGuard? _storeGuard;
+    private readonly RecoveryTrigger? _recovery;
 
-    public BundleIngestor(IChannelStore store, TowerIdentity identity, IAcceptingLedgerSource ledger, TowerMetrics metrics, TimeProvider time)
+    /// <param name="storeGuard">When given, nothing is receipted on a store it refuses (not persisting).</param>
+    /// <param name="recovery">When given, channels stored again after a store loss are triggered at once.</param>
+    public BundleIngestor(IChannelStore store, TowerIdentity identity, IAcceptingLedgerSource ledger, TowerMetrics metrics, TimeProvider time,
+        StoreGuard? storeGuard = null, RecoveryTrigger? recovery = null)
     {
         _store = store;
         _identity = identity;
         _ledger = ledger;
         _metrics = metrics;
         _time = time;
+        _storeGuard = storeGuard;
+        _recovery = recovery;
     }
 
     public async Task<IngestResult> IngestAsync(Guid subscriptionId, ReadOnlyMemory<byte> sealedBytes, CancellationToken ct)
@@ -51,11 +58,29 @@ public sealed class BundleIngestor
 
             await CheckContinuityAsync(bundle, ct).ConfigureAwait(false);
 
+            if (_storeGuard is { AcceptsReceipts: false })
+            {
+                // A receipt promises the bundle survives a restart: not on this store.
+                throw new StoreNotDurableException(_storeGuard.Problem ?? "the store has not been checked yet");
+            }
             var receipt = BundleReceipt.Issue(_identity.ReceiptKey, bundle.ChannelId, bundle.Round, sealedBundle.Hash, _ledger.LatestLedger);
-            var result = await _store.StoreAsync(subscription, ChannelMetadata.Of(bundle, subscription.Id), receipt, sealedBytes, ct).ConfigureAwait(false);
+            StoreResult result;
+            try
+            {
+                result = await _store.StoreAsync(subscription, ChannelMetadata.Of(bundle, subscription.Id), receipt, sealedBytes, ct).ConfigureAwait(false);
+            }
+            catch (StoreReplicationException)
+            {
+                _metrics.StoreReplicationFailures.Inc();
+                throw;
+            }
             switch (result.Outcome)
             {
                 case StoreOutcome.Stored or StoreOutcome.Replaced or StoreOutcome.Unchanged:
+                    if (_recovery is not null)
+                    {
+                        await _recovery.AfterStoredAsync(bundle.ChannelId, result.Outcome, ct).ConfigureAwait(false);
+                    }
                     _metrics.BundlesAccepted.Inc();
                     _metrics.BundleBytes.Observe(sealedBytes.Length);
                     return new IngestResult.Accepted(result.Receipt!, result.Outcome);

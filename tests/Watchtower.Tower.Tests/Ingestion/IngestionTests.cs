@@ -54,7 +54,7 @@ public abstract class IngestionHost : IAsyncLifetime
         services.AddMassTransit(x =>
         {
             x.AddTowerIngestionConsumers();
-            x.AddRequestClient<UploadBundle>(new Uri($"queue:{TowerQueues.UploadBundle(Prefix)}"), RequestTimeout.After(s: 30));
+            x.AddRequestClient<UploadBundle>(TowerQueues.SendAddress(TowerQueues.UploadBundle(Prefix)), RequestTimeout.After(s: 30));
             ConfigureTransport(x);
         });
         _services = services.BuildServiceProvider();
@@ -76,7 +76,7 @@ public abstract class IngestionHost : IAsyncLifetime
 
     /// <summary>Sends a one-way command to one of this host's queues, as wallets and operators do.</summary>
     public async Task SendAsync<T>(Func<string, string> queue, T message) where T : class =>
-        await (await Bus.GetSendEndpoint(new Uri($"queue:{queue(Prefix)}"))).Send(message);
+        await (await Bus.GetSendEndpoint(TowerQueues.SendAddress(queue(Prefix)))).Send(message);
 
     /// <summary>Sends an upload and waits for the receipt or the refusal.</summary>
     public async Task<(BundleAccepted? Accepted, BundleRejected? Rejected)> UploadAsync(Guid subscriptionId, byte[] sealedBundle)
