@@ -88,8 +88,9 @@ internal sealed class ChaosRun
     private async Task<ChaosReport> DriveAsync(string logs, TowerDeployment deployment, ILedgerClient ledger, HttpClient http, IBusControl bus, List<ChaosChannel> channels, CancellationToken ct)
     {
         var prefix = deployment.Prefix;
-        var subscriptionsQueue = new Uri("queue:" + TowerQueues.Subscriptions(prefix));
-        var address = new TowerAddress(deployment.ReceiptKey.AccountId, deployment.SealingKey.PublicKey, subscriptionsQueue, new Uri("queue:" + TowerQueues.UploadBundle(prefix)));
+        // Through the queues' exchanges, as wallets do: the tower declares its queues (quorum where the broker has them).
+        var subscriptionsQueue = TowerQueues.SendAddress(TowerQueues.Subscriptions(prefix));
+        var address = new TowerAddress(deployment.ReceiptKey.AccountId, deployment.SealingKey.PublicKey, subscriptionsQueue, TowerQueues.SendAddress(TowerQueues.UploadBundle(prefix)));
         var clientOptions = new TowerClientOptions { RequestTimeout = TimeSpan.FromSeconds(15), FirstRetry = TimeSpan.FromMilliseconds(500), MaxRetry = TimeSpan.FromSeconds(5) };
 
         for (var i = 0; i < _profile.Channels; i++)

@@ -54,13 +54,16 @@ internal sealed class TowerDeployment : IAsyncDisposable
 
     private readonly List<ChildProcess> _all = [];
 
-    private TowerDeployment(string logDirectory, string prefix)
+    private TowerDeployment(string logDirectory, string prefix, bool clustered)
     {
+        Clustered = clustered;
         LogDirectory = logDirectory;
         Prefix = prefix;
     }
 
     public string LogDirectory { get; }
+
+    public bool Clustered { get; }
 
     public string Prefix { get; }
 
@@ -85,7 +88,7 @@ internal sealed class TowerDeployment : IAsyncDisposable
     /// <summary>Starts the network, then the tower processes tailing it from its latest ledger; returns once every process is ready.</summary>
     public static async Task<TowerDeployment> StartAsync(ChaosServers servers, string logDirectory, int basePort, int replicasPerRole, CancellationToken ct)
     {
-        var deployment = new TowerDeployment(logDirectory, $"chaos{Guid.NewGuid():N}"[..13]);
+        var deployment = new TowerDeployment(logDirectory, $"chaos{Guid.NewGuid():N}"[..13], servers.Clustered);
         try
         {
             await deployment.StartNetworkAsync(basePort, ct).ConfigureAwait(false);
@@ -99,9 +102,9 @@ internal sealed class TowerDeployment : IAsyncDisposable
             {
                 for (var i = 0; i < replicasPerRole; i++, port++)
                 {
-                    // Round-robin over the cluster's nodes: a broker node's loss then hits some tower processes, as in production.
-                    var broker = servers.Brokers[nodes.Count % servers.Brokers.Count];
-                    nodes.Add(deployment.StartTower(role, i, port, servers.Redis, broker, latest));
+                    // Every node listed, starting round-robin: a broker node's loss moves some tower processes to the next node.
+                    var rotated = servers.Brokers.Skip(nodes.Count % servers.Brokers.Count).Concat(servers.Brokers.Take(nodes.Count % servers.Brokers.Count)).ToList();
+                    nodes.Add(deployment.StartTower(role, i, port, servers.Redis, rotated, latest));
                 }
             }
 
@@ -193,13 +196,15 @@ internal sealed class TowerDeployment : IAsyncDisposable
         Horizon = new Uri($"http://127.0.0.1:{port}/");
     }
 
-    private TowerNode StartTower(string role, int replica, int port, string redis, Uri broker, uint startAfter)
+    private TowerNode StartTower(string role, int replica, int port, string redis, IReadOnlyList<Uri> brokers, uint startAfter)
     {
+        var broker = brokers[0];
         var http = new Uri($"http://127.0.0.1:{port}/");
         var env = new Dictionary<string, string>
         {
             ["Tower__Redis"] = redis,
             ["Tower__RabbitMq"] = broker.ToString(),
+            ["Tower__RabbitMqNodes"] = string.Join(',', brokers.Select(b => $"{b.Host}:{b.Port}")),
             ["Tower__KeyPrefix"] = Prefix,
             ["Tower__Keys__ReceiptSecret"] = ReceiptKey.Seed.ToString(),
             ["Tower__Keys__SealingKey"] = Convert.ToBase64String(SealingKey.ExportPrivateKey()),
@@ -211,6 +216,8 @@ internal sealed class TowerDeployment : IAsyncDisposable
             // One tick of ledger time (the clock moves in 2 h steps), so the deadline rule acts within D.
             ["Tower__Deadline__SafetyMargin"] = "01:00:00",
             ["Logging__LogLevel__Default"] = "Warning",
+            // On the Sentinel pair a receipt waits for the replica (WAIT), as production is configured.
+            ["Tower__Store__MinReplicas"] = Clustered ? "1" : "0",
             ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
             ["DOTNET_gcServer"] = "0",
         };
