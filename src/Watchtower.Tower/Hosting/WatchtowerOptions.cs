@@ -76,6 +76,12 @@ public sealed class TowerKeyOptions
 
     public string? FeeAccountSecretFile { get; set; }
 
+    /// <summary>
+    /// The operator's ed25519 public key (G…): subscription commands must be signed by it. Unset,
+    /// the tower obeys no subscription command (subscriptions can then only be written to the store directly).
+    /// </summary>
+    public string? OperatorKey { get; set; }
+
     internal static string? Resolve(string? inline, string? file) =>
         !string.IsNullOrWhiteSpace(inline) ? inline.Trim()
         : !string.IsNullOrWhiteSpace(file) ? File.ReadAllText(file).Trim()

@@ -21,7 +21,7 @@ public static class WatchtowerServiceCollectionExtensions
     /// Registers the tower: options (validated at start), store (Redis, or in memory when embedded),
     /// bus (RabbitMQ, or in memory when embedded) with the consumers of the configured roles, the
     /// ledger client, and one hosted service per loop. Sections: "Tower", "Tower:Keys", "Tower:Tailer",
-    /// "Tower:Deadline", "Tower:Responder", "Tower:Fees", "Ledger".
+    /// "Tower:Deadline", "Tower:Responder", "Tower:Fees", "Tower:Ingest", "Ledger".
     /// </summary>
     public static IServiceCollection AddWatchtower(this IServiceCollection services, IConfiguration configuration)
     {
@@ -36,6 +36,7 @@ public static class WatchtowerServiceCollectionExtensions
         services.AddOptions<FeeOptions>().Bind(tower.GetSection("Fees"))
             .Validate(f => f.MaxFeePerOperation >= 100, "Tower:Fees:MaxFeePerOperation must be at least the 100-stroop base fee")
             .ValidateOnStart();
+        services.AddOptions<IngestOptions>().Bind(tower.GetSection("Ingest")).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LedgerClientOptions>().Bind(configuration.GetSection("Ledger")).ValidateDataAnnotations().ValidateOnStart();
 
         // Roles and transports decide what is registered, so they are read now (and validated again at start).
@@ -47,6 +48,12 @@ public static class WatchtowerServiceCollectionExtensions
         services.TryAddSingleton<IAcceptingLedgerSource>(sp => sp.GetRequiredService<LedgerWatermark>());
         services.TryAddSingleton(sp => CreateIdentity(sp));
         services.TryAddSingleton(sp => FeeAccountOf(sp));
+        services.TryAddSingleton(sp => OperatorOf(sp));
+        services.TryAddSingleton(sp =>
+        {
+            var ingest = sp.GetRequiredService<IOptions<IngestOptions>>().Value;
+            return new SubscriptionRateLimiter(sp.GetRequiredService<TimeProvider>(), ingest.PerSubscriptionRate, ingest.PerSubscriptionBurst);
+        });
         services.AddLedgerClient();
 
         var holder = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
@@ -85,6 +92,7 @@ public static class WatchtowerServiceCollectionExtensions
             if (settings.Roles.HasFlag(WatchtowerRoles.Ingest))
             {
                 bus.AddTowerIngestionConsumers();
+                bus.AddReceiveObserver<IngestFaultObserver>();
             }
             if (settings.Roles.HasFlag(WatchtowerRoles.Respond))
             {
@@ -98,7 +106,9 @@ public static class WatchtowerServiceCollectionExtensions
             {
                 bus.UsingRabbitMq((context, cfg) =>
                 {
-                    cfg.Host(context.GetRequiredService<IOptions<WatchtowerOptions>>().Value.RabbitMq!);
+                    var towerOptions = context.GetRequiredService<IOptions<WatchtowerOptions>>().Value;
+                    cfg.Host(towerOptions.RabbitMq!);
+                    cfg.BoundIngestionFaultQueues(towerOptions.KeyPrefix, context.GetRequiredService<IOptions<IngestOptions>>().Value);
                     cfg.ConfigureEndpoints(context);
                 });
             }
@@ -139,6 +149,11 @@ public static class WatchtowerServiceCollectionExtensions
         return new TowerIdentity(receipt, sealing, new Network(ledger.NetworkPassphrase));
     }
 
+    private static OperatorAuthority OperatorOf(IServiceProvider sp) =>
+        sp.GetRequiredService<IOptions<TowerKeyOptions>>().Value.OperatorKey is { Length: > 0 } key
+            ? new OperatorAuthority(AccountId.Parse(key.Trim()))
+            : new OperatorAuthority(null);
+
     private static FeeAccount FeeAccountOf(IServiceProvider sp)
     {
         var keys = sp.GetRequiredService<IOptions<TowerKeyOptions>>().Value;
@@ -176,6 +191,10 @@ internal sealed class TowerKeyValidator : IValidateOptions<TowerKeyOptions>
                 {
                     failures.Add("Tower:Keys:SealingKey is not a base64 32-byte X25519 private key");
                 }
+            }
+            if (!string.IsNullOrWhiteSpace(options.OperatorKey) && !AccountId.TryParse(options.OperatorKey.Trim(), out _))
+            {
+                failures.Add("Tower:Keys:OperatorKey must be the operator's G… public key");
             }
             var fee = TowerKeyOptions.Resolve(options.FeeAccountSecret, options.FeeAccountSecretFile);
             if (fee is not null && !SecretSeed.TryParse(fee, out _))

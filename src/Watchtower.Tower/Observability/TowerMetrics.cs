@@ -58,6 +58,16 @@ public sealed class TowerMetrics
             new CounterConfiguration { LabelNames = ["reason"] });
         QueueDepth = factory.CreateGauge("watchtower_queue_depth_messages",
             "Messages waiting in the tower's queues, by queue.", new GaugeConfiguration { LabelNames = ["queue"] });
+
+        // Tenant security and fair ingestion (ownership by proof, wallet audits, bounded fault queues).
+        ChannelTakeovers = factory.CreateCounter("watchtower_channel_takeovers_total",
+            "Channels taken over from another subscription by a valid bundle of a higher round.");
+        Audits = factory.CreateCounter("watchtower_audits_total",
+            "Wallet audit requests answered with a signed statement, by answer (held, not_held).",
+            new CounterConfiguration { LabelNames = ["answer"] });
+        IngestFaults = factory.CreateCounter("watchtower_ingest_faults_total",
+            "Ingestion messages moved to a bounded fault queue, by kind (error: unreadable or failed; skipped: no consumer for its type).",
+            new CounterConfiguration { LabelNames = ["kind"] });
     }
 
     public Gauge ChannelsWatched { get; }
@@ -79,4 +89,9 @@ public sealed class TowerMetrics
     public Counter Outcomes { get; }
     public Counter ResponderFailures { get; }
     public Gauge QueueDepth { get; }
+
+    // Tenant security and fair ingestion.
+    public Counter ChannelTakeovers { get; }
+    public Counter Audits { get; }
+    public Counter IngestFaults { get; }
 }

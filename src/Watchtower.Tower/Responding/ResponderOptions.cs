@@ -21,4 +21,11 @@ public sealed class ResponderOptions
     /// </summary>
     [Range(1, 256)]
     public int Concurrency { get; set; } = 128;
+
+    /// <summary>
+    /// The operator-only queue the outcome events are sent to (grant only the operator's broker user
+    /// read on it); unset, they are only logged and counted. Never published on fanout exchanges.
+    /// </summary>
+    [RegularExpression("^[A-Za-z0-9_.:-]{1,200}$")]
+    public string? OutcomeQueue { get; set; }
 }
