@@ -41,7 +41,8 @@ internal sealed class ResponderRig : IDisposable
             NullLogger<TransactionSubmitter>.Instance, FeePayer);
         Responder = new ChannelResponder(Store, Ledger, Identity, submitter, Options.Create(new DeadlineOptions { SafetyMargin = TimeSpan.Zero }),
             Metrics, Time, NullLogger<ChannelResponder>.Instance);
-        Ingestor = new BundleIngestor(Store, Identity, new LedgerWatermark(), Metrics, Time);
+        Ingestor = new BundleIngestor(Store, Identity, new LedgerWatermark(), Metrics, Time,
+            new SubscriptionRateLimiter(Time, 1_000, 1_000), new OperatorAuthority(null));
     }
 
     public TestChannel Channel { get; } = new();
