@@ -159,7 +159,7 @@ public abstract class IngestionContractTests<THost> : IClassFixture<THost> where
 
     protected THost Host { get; }
 
-    protected double Rejected(RejectionReason reason) => Host.Metrics.BundlesRejected.WithLabels(reason.ToLabel()).Value;
+    private double Rejected(RejectionReason reason) => Host.Metrics.BundlesRejected.WithLabels(reason.ToLabel()).Value;
 
     protected async Task<(TestChannel Channel, Subscription Subscription)> SubscribedAsync(int maxChannels = 10, DateTimeOffset? expiresAt = null)
     {
@@ -170,7 +170,7 @@ public abstract class IngestionContractTests<THost> : IClassFixture<THost> where
         return (channel, subscription);
     }
 
-    protected byte[] Sealed(TestChannel channel, ulong round) => channel.Seal(channel.Bundle(round), Host.SealingKey.PublicKey).ToArray();
+    private byte[] Sealed(TestChannel channel, ulong round) => channel.Seal(channel.Bundle(round), Host.SealingKey.PublicKey).ToArray();
 
     /// <summary>Uploads something that must be refused, and checks the reason, the metric, and that nothing stored changed.</summary>
     private async Task AssertRejectedAsync(Guid subscriptionId, byte[] upload, RejectionReason reason, ChannelId channelId)
