@@ -126,6 +126,9 @@ internal static class IngestionEndpoint
     public static void Configure(IReceiveEndpointConfigurator endpoint)
     {
         endpoint.ConfigureConsumeTopology = false;
+        // A Fault<T> event would carry the request (subscription and channel ids) to a fanout
+        // exchange any broker user may bind: faults go to the error queue only.
+        endpoint.PublishFaults = false;
         endpoint.UseMessageRetry(r =>
         {
             r.Handle<RedisConnectionException>();

@@ -59,6 +59,7 @@ public abstract class IngestionHost : IAsyncLifetime
         services.AddSingleton(new SubscriptionRateLimiter(Time, Ingest.PerSubscriptionRate, Ingest.PerSubscriptionBurst));
         services.AddSingleton<BundleIngestor>();
         services.AddOptions<WatchtowerOptions>().Configure(o => o.KeyPrefix = Prefix);
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(Ingest));
         services.AddMassTransit(x =>
         {
             x.AddTowerIngestionConsumers();

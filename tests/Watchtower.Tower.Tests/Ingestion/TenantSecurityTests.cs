@@ -316,7 +316,9 @@ public sealed class RabbitMqRedisTenantSecurityTests : TenantSecurityContractTes
     /// <summary>
     /// The figure behind the fairness bound: how long an honest upload waits behind a flood of
     /// garbage uploads already queued (random bytes under random subscriptions, as a stranger can
-    /// send). Printed, not asserted: it depends on the machine.
+    /// send), i.e. the tower's cost per garbage message; with the ingestion queues bounded by the
+    /// broker policy of docs/deployment.md the wait is at most that bound times this cost.
+    /// Printed, not asserted: it depends on the machine.
     /// </summary>
     [Fact]
     public async Task GarbageFlood_ThenAnHonestUpload_PrintsTheDelay()
@@ -330,7 +332,7 @@ public sealed class RabbitMqRedisTenantSecurityTests : TenantSecurityContractTes
         await using var amqp = await connection.CreateChannelAsync();
         var random = new Random(10);
         var garbage = new byte[600];
-        var malformedBefore = Rejected(RejectionReason.Malformed) + Rejected(RejectionReason.UnknownSubscription);
+        var refusedBefore = Rejected(RejectionReason.Malformed);
         for (var i = 0; i < flood; i++)
         {
             random.NextBytes(garbage);
@@ -344,8 +346,11 @@ public sealed class RabbitMqRedisTenantSecurityTests : TenantSecurityContractTes
         var waited = clock.Elapsed;
 
         Assert.NotNull(accepted);
-        var refused = Rejected(RejectionReason.Malformed) + Rejected(RejectionReason.UnknownSubscription) - malformedBefore;
-        _output.WriteLine($"honest upload behind {flood:N0} queued garbage uploads: answered in {waited.TotalSeconds:F2} s ({waited.TotalMicroseconds / flood:F0} µs per garbage message; {refused:N0} refused by then)");
+        var refusedByThen = Rejected(RejectionReason.Malformed) - refusedBefore;
+        // Every garbage message gets a typed, counted refusal (none is dropped silently).
+        Assert.True(await Eventually(() => Task.FromResult(Rejected(RejectionReason.Malformed) - refusedBefore == flood)), "every garbage upload refused as malformed");
+        _output.WriteLine($"honest upload behind {flood:N0} queued garbage uploads: answered after {waited.TotalSeconds:F2} s " +
+            $"({waited.TotalMicroseconds / refusedByThen:F0} µs per garbage message; {refusedByThen:N0} refused by then, the rest in flight on concurrent consumers)");
     }
 }
 
