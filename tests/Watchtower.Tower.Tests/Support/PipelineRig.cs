@@ -76,7 +76,7 @@ internal sealed class PipelineRig : IAsyncDisposable
         };
     }
 
-    public async Task<IHost> StartAsync(WatchtowerRoles roles)
+    public async Task<IHost> StartAsync(WatchtowerRoles roles, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -99,6 +99,10 @@ internal sealed class PipelineRig : IAsyncDisposable
             ["Tower:Responder:RetryInitialDelay"] = "00:00:00.01",
             ["Tower:Responder:RetryMaxDelay"] = "00:00:00.1",
         });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSingleton<ILedgerClient>(Ledger);
         builder.Services.AddWatchtower(builder.Configuration);
