@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test project of the solution against real servers started here on loopback:
-# Redis and RabbitMQ (Debian packages, private instances) and the JS Stellar SDK oracle (npm).
+# Redis and RabbitMQ (Debian packages, private instances: single nodes, plus a 3-node RabbitMQ
+# cluster and a Sentinel-watched Redis primary + replica, see scripts/services.sh) and the JS
+# Stellar SDK oracle (npm).
 # Prints one closing line "N passed, N failed[, N skipped]" and exits non-zero if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,10 +12,20 @@ rm -rf "$run"; mkdir -p "$run/results"
 
 redis_port=${WATCHTOWER_TEST_REDIS_PORT:-6390}
 amqp_port=${WATCHTOWER_TEST_AMQP_PORT:-5683}
+# The cluster: Redis primary, replica at +1, Sentinels at +20000..+20002; RabbitMQ nodes at +0..+2.
+cluster_redis_port=${WATCHTOWER_TEST_CLUSTER_REDIS_PORT:-6391}
+cluster_amqp_port=${WATCHTOWER_TEST_CLUSTER_AMQP_PORT:-5684}
 
 cleanup() { scripts/services.sh stop "$run/services"; }
 trap cleanup EXIT
-scripts/services.sh start "$run/services" "$redis_port" "$amqp_port"
+scripts/services.sh start "$run/services" "$redis_port" "$amqp_port" "$cluster_redis_port" "$cluster_amqp_port"
+
+# promtool (Debian's prometheus package) checks the chart's alert rules in the Deploy tests.
+if ! command -v promtool >/dev/null; then
+  echo "== installing prometheus (for promtool)"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
 
 echo "== installing the JavaScript oracle (npm ci)"
 (cd tests/oracle && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
@@ -28,6 +40,10 @@ fi
 export WATCHTOWER_TEST_REDIS="127.0.0.1:$redis_port"
 export WATCHTOWER_TEST_RABBITMQ="amqp://guest:guest@127.0.0.1:$amqp_port/"
 export WATCHTOWER_ORACLE_DIR="$root/tests/oracle"
+# The cluster's addresses (WATCHTOWER_TEST_RABBITMQ_CLUSTER, _NODES, WATCHTOWER_TEST_REDIS_SENTINEL, …):
+# the cluster tests skip without them, so here they must be set.
+set -a; . "$run/services/cluster.env"; set +a
+export WATCHTOWER_TEST_REQUIRE_CLUSTER=1
 
 status=0 crashed=0
 for proj in tests/*/*.Tests.csproj; do

@@ -12,6 +12,7 @@ using Prometheus;
 using StackExchange.Redis;
 using Watchtower.Tower.Hosting;
 using Watchtower.Tower.Observability;
+using Watchtower.Tower.Storage;
 using Watchtower.Tower.Tailing;
 
 namespace Watchtower.Service;
@@ -19,7 +20,8 @@ namespace Watchtower.Service;
 /// <summary>
 /// The tower executable's host: Generic Host (ASP.NET Core for the endpoints) with the tower's
 /// services for the chosen roles, <c>/healthz</c> (process alive), <c>/readyz</c> (Redis and bus
-/// connected; the tailer synced where it leads) and <c>/metrics</c> (Prometheus).
+/// connected; the tailer synced where it leads; no overdue work on the tail and respond roles) and
+/// <c>/metrics</c> (Prometheus).
 /// </summary>
 public static class WatchtowerHost
 {
@@ -28,7 +30,8 @@ public static class WatchtowerHost
     public const int DefaultHttpPort = 8080;
 
     /// <summary>
-    /// Runs the service until it is stopped (exit 0). A bad argument or setting is reported on
+    /// Runs the service until it is stopped (exit 0). A bad argument or setting, or (with
+    /// Tower:Startup:FailFast) an unreachable Redis or RabbitMQ, is reported on
     /// <paramref name="error"/> in one line and exits 2, instead of an unhandled exception's abort.
     /// </summary>
     public static async Task<int> RunAsync(string[] args, TextWriter error, CancellationToken ct = default)
@@ -43,6 +46,11 @@ public static class WatchtowerHost
         catch (Exception e) when (e is OptionsValidationException or ArgumentException)
         {
             await error.WriteLineAsync($"Watchtower.Service: invalid configuration: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+        catch (StartupException e)
+        {
+            await error.WriteLineAsync($"Watchtower.Service: cannot start: {e.Message}").ConfigureAwait(false);
             return 2;
         }
     }
@@ -132,24 +140,39 @@ public static class WatchtowerHost
     }
 }
 
-/// <summary>Ready when Redis and the bus are connected and, where this replica leads the tailer, it is synced.</summary>
+/// <summary>
+/// Ready when Redis and the bus are connected, the store is durable and its epoch intact, where
+/// this replica leads the tailer it is synced, and (tail and respond roles) no scheduled work is overdue.
+/// </summary>
 internal sealed class ReadinessCheck(
     IServiceProvider services,
     IOptions<WatchtowerOptions> options,
     TailerStatus tailer,
-    MassTransit.IBusControl bus) : IHealthCheck
+    OverdueWorkMonitor overdue,
+    MassTransit.IBusControl bus,
+    StoreGuard storeGuard) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var problems = new List<string>();
         if (!options.Value.Embedded && services.GetService<IConnectionMultiplexer>() is { IsConnected: false })
         {
-            problems.Add("redis disconnected");
+            problems.Add($"redis unreachable ({options.Value.RedisEndpoints()})");
+        }
+        if (storeGuard.Problem is { } store)
+        {
+            problems.Add(store);
         }
         var busHealth = bus.CheckHealth();
         if (busHealth.Status != MassTransit.BusHealthStatus.Healthy)
         {
-            problems.Add($"bus {busHealth.Status}: {busHealth.Description}");
+            problems.Add(options.Value.Embedded
+                ? $"bus {busHealth.Status}: {busHealth.Description}"
+                : $"rabbitmq unreachable or bus not started ({options.Value.RabbitMq?.Host}:{options.Value.RabbitMq?.Port}, bus {busHealth.Status}: {busHealth.Description})");
+        }
+        if ((options.Value.Roles & (WatchtowerRoles.Tail | WatchtowerRoles.Respond)) != 0 && overdue.Current.Problem is { } late)
+        {
+            problems.Add(late);
         }
         if (options.Value.Roles.HasFlag(WatchtowerRoles.Tail) && tailer.Current.State is TailerState.Syncing or TailerState.Stalled)
         {

@@ -119,6 +119,18 @@ internal sealed partial class LedgerHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Refuses an envelope of operations the network does not model (counted as an error submission).</summary>
+    public SubmitResult Refuse(UnmodelledEnvelope envelope)
+    {
+        lock (_gate)
+        {
+            var result = Engine.Refuse(envelope);
+            Metrics.Submitted(result.Status, Engine.PendingCount);
+            LogRefused(_log, result.Hash, envelope.Reason);
+            return result;
+        }
+    }
+
     public LedgerRecord CloseLedger()
     {
         CloseResult closed;
@@ -274,6 +286,9 @@ internal sealed partial class LedgerHost : IAsyncDisposable
             return false;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Transaction {Hash} refused with txNOT_SUPPORTED: {Reason}")]
+    private static partial void LogRefused(ILogger logger, TransactionHash hash, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Ledger close failed; the close loop goes on")]
     private static partial void LogCloseFailed(ILogger logger, Exception exception);

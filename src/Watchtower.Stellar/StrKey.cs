@@ -23,6 +23,14 @@ public sealed class StrKeyFormatException : FormatException
 /// SEP-23 StrKey: base32 (RFC 4648, upper case, no padding) of version byte + payload + CRC16-XModem
 /// (little-endian). Decoding is strict: only the canonical encoding of a well-formed payload is accepted.
 /// </summary>
+/// <remarks>
+/// One asymmetry, on purpose: a signed payload (P) with an empty inner payload encodes but never
+/// decodes. The XDR allows it (<c>opaque payload&lt;64&gt;</c>), so a valid envelope can carry one and
+/// must be printable; both reference implementations print it with SEP-23's construction
+/// (stellar-base's <c>SignerKey.encodeSignerKey</c>, the Rust reference XDR's JSON), and both refuse
+/// it as a StrKey (stellar-base's <c>isValidSignedPayload</c>, rs-stellar-strkey: inner length 1..64),
+/// as stellar-core refuses the signer itself (SET_OPTIONS_BAD_SIGNER, txMALFORMED as an extra signer).
+/// </remarks>
 public static class StrKey
 {
     private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -30,7 +38,7 @@ public static class StrKey
 
     public static string Encode(StrKeyVersion version, ReadOnlySpan<byte> payload)
     {
-        var error = CheckPayload(version, payload);
+        var error = CheckPayload(version, payload, minSignedPayload: 0);
         if (error is not null)
         {
             throw new ArgumentException(error, nameof(payload));
@@ -97,7 +105,7 @@ public static class StrKey
         }
 
         var data = body[1..];
-        error = CheckPayload(version, data);
+        error = CheckPayload(version, data, minSignedPayload: 1);
         if (error is not null)
         {
             return error;
@@ -107,7 +115,7 @@ public static class StrKey
         return null;
     }
 
-    private static string? CheckPayload(StrKeyVersion version, ReadOnlySpan<byte> data)
+    private static string? CheckPayload(StrKeyVersion version, ReadOnlySpan<byte> data, int minSignedPayload)
     {
         switch (version)
         {
@@ -119,14 +127,14 @@ public static class StrKey
             case StrKeyVersion.MuxedAccount:
                 return data.Length == 40 ? null : $"invalid payload length {data.Length}, expected 40";
             case StrKeyVersion.SignedPayload:
-                // 32-byte signer key, uint32 payload length, payload (1..64 bytes) zero-padded to 4.
-                if (data.Length < 32 + 4 + 4 || data.Length > 32 + 4 + MaxSignedPayload)
+                // 32-byte signer key, uint32 payload length, payload (min..64 bytes) zero-padded to 4.
+                if (data.Length < 32 + 4 + ((minSignedPayload + 3) & ~3) || data.Length > 32 + 4 + MaxSignedPayload)
                 {
                     return $"invalid signed payload length {data.Length}";
                 }
 
                 var inner = BinaryPrimitives.ReadUInt32BigEndian(data.Slice(32, 4));
-                if (inner is 0 or > MaxSignedPayload)
+                if (inner < minSignedPayload || inner > MaxSignedPayload)
                 {
                     return $"invalid signed payload inner length {inner}";
                 }

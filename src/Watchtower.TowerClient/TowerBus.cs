@@ -36,6 +36,8 @@ public sealed class TowerBus : IAsyncDisposable
             throw new FormatException($"the tower's broker must be an amqp:// or amqps:// URI, got {amqp}");
         }
 
+        // A bus from Bus.Factory, outside dependency injection, gets no MassTransit usage tracker (that
+        // is wired by AddMassTransit, where the tower switches it off): no telemetry leaves the wallet.
         return new TowerBus(MassTransit.Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(amqp)), time, options, startFailed);
     }
 

@@ -266,6 +266,7 @@ public sealed class ChartTests
                      "Ledger__Kind", "Ledger__Url", "Ledger__NetworkPassphrase", "Tower__KeyPrefix",
                      "Tower__Keys__ReceiptSecretFile", "Tower__Keys__SealingKeyFile", "Tower__Deadline__SafetyMargin",
                      "Tower__Fees__MaxFeePerOperation", "Tower__Responder__Concurrency", "Tower__Tailer__LeaseTtl",
+                     "Tower__Store__MinReplicas", "Tower__Store__ReplicaTimeout", "Tower__Store__RecoveryWindow",
                  })
         {
             Assert.Contains(key, keys);

@@ -27,7 +27,9 @@ public sealed class ServiceConfigurationTests
     {
         ["Tower"] = typeof(WatchtowerOptions),
         ["Tower:Keys"] = typeof(TowerKeyOptions),
+        ["Tower:Bus"] = typeof(TowerBusOptions),
         ["Tower:Tailer"] = typeof(TailerOptions),
+        ["Tower:Store"] = typeof(Watchtower.Tower.Storage.StoreOptions),
         ["Tower:Deadline"] = typeof(DeadlineOptions),
         ["Tower:Responder"] = typeof(ResponderOptions),
         ["Tower:Fees"] = typeof(FeeOptions),
@@ -87,6 +89,10 @@ public sealed class ServiceConfigurationTests
             Assert.Equal(int.Parse(YamlTree.ScalarAt(values, "config.responder.concurrency")!, System.Globalization.CultureInfo.InvariantCulture),
                 provider.GetRequiredService<IOptions<ResponderOptions>>().Value.Concurrency);
             Assert.Equal(TimeSpan.FromSeconds(5), provider.GetRequiredService<IOptions<TailerOptions>>().Value.LeaseTtl);
+            var store = provider.GetRequiredService<IOptions<Watchtower.Tower.Storage.StoreOptions>>().Value;
+            Assert.Equal(int.Parse(YamlTree.ScalarAt(values, "config.store.minReplicas")!, System.Globalization.CultureInfo.InvariantCulture), store.MinReplicas);
+            Assert.Equal(TimeSpan.Parse(YamlTree.ScalarAt(values, "config.store.recoveryWindow")!, System.Globalization.CultureInfo.InvariantCulture), store.RecoveryWindow);
+            Assert.False(store.AllowNonDurable);
             Assert.Equal(Path.Combine(keys.FullName, "fee-account"), provider.GetRequiredService<IOptions<TowerKeyOptions>>().Value.FeeAccountSecretFile);
         }
         finally
@@ -99,11 +105,12 @@ public sealed class ServiceConfigurationTests
     public void EveryTowerKeyTheChartSets_NamesAnOptionProperty()
     {
         var environment = PodEnvironment(ChartFixture.AllEnabled, "tail")
-            .Concat(PodEnvironment(TemplateExpander.ForChart(Repo.ChartDir, $"keys:\n  feeAccountSecretFile: fee\n  operatorKey: {KeyPair.Random().AccountId}\n"), "tail"))
+            .Concat(PodEnvironment(TemplateExpander.ForChart(Repo.ChartDir, $"keys:\n  feeAccountSecretFile: fee\n  operatorKey: {KeyPair.Random().AccountId}\nconfig:\n  rabbitMqNodes: rabbit-0:5672,rabbit-1\n"), "tail"))
             .Where(kv => kv.Key.StartsWith("Tower__", StringComparison.Ordinal) || kv.Key.StartsWith("Ledger__", StringComparison.Ordinal))
             .DistinctBy(kv => kv.Key)
             .ToList();
         Assert.Contains(environment, kv => kv.Key == "Tower__Keys__FeeAccountSecretFile");
+        Assert.Contains(environment, kv => kv.Key == "Tower__RabbitMqNodes" && kv.Value == "rabbit-0:5672,rabbit-1");
         Assert.Contains(environment, kv => kv.Key == "Tower__Keys__OperatorKey");
 
         foreach (var section in environment.GroupBy(kv => kv.Key[..kv.Key.LastIndexOf("__", StringComparison.Ordinal)].Replace("__", ":", StringComparison.Ordinal)))

@@ -35,6 +35,9 @@ public sealed class HorizonOracleTests
         Assert.Equal("MQ==", (string)o["data"]!["attr"]!);
         Assert.Equal("MQ==", (string)o["data"]!["fetched"]!);
         Assert.Equal("AccountRequiresMemoError", (string)o["memoRequired"]!);
+        Assert.Equal(400, (int)o["notSupported"]!["status"]!);
+        Assert.Equal("tx_not_supported", (string)o["notSupported"]!["transaction"]!);
+        Assert.Equal((string)o["notSupported"]!["expectedHash"]!, (string)o["notSupported"]!["hash"]!);
         Assert.Equal(2, o["paging"]!["first"]!.AsArray().Count);
         Assert.NotEmpty(o["paging"]!["next"]!.AsArray());
         Assert.Contains((string)o["create"]!["hash"]!, o["streamed"]!["txs"]!.AsArray().Select(n => (string)n!));

@@ -21,6 +21,9 @@ public sealed class RpcOracleTests
         Assert.Equal("ERROR", (string)o["resend"]!["status"]!);
         Assert.Equal("txBadSeq", (string)o["resend"]!["error"]!);
         Assert.Equal("NOT_FOUND", (string)o["missing"]!);
+        Assert.Equal("ERROR", (string)o["notSupported"]!["status"]!);
+        Assert.Equal("txNotSupported", (string)o["notSupported"]!["error"]!);
+        Assert.Equal((string)o["notSupported"]!["expectedHash"]!, (string)o["notSupported"]!["hash"]!);
         Assert.Contains((string)o["send"]!["hash"]!, o["transactions"]!["hashes"]!.AsArray().Select(n => (string)n!));
         Assert.Equal(1, (int)o["ledgers"]!["metaTxCount"]!);
         Assert.Equal("100", (string)o["fees"]!["p50"]!);

@@ -66,11 +66,17 @@ public class StrKeyTests
         }
     }
 
+    // Recorded from both reference implementations for this envelope-legal key: stellar-base 15.0.0's
+    // SignerKey.encodeSignerKey and the Rust reference XDR (@stellar/stellar-xdr-json 27.0.0).
     [Fact]
-    public void SignedPayloadKey_WithEmptyPayload_HasNoStrKey()
+    public void SignedPayloadKey_WithEmptyPayload_PrintsAsTheReferencesDo_ButDoesNotParse()
     {
-        var key = new SignedPayloadSignerKey(VectorFile.Key(3).AccountId, []);
-        Assert.Throws<ArgumentException>(() => key.ToString());
+        var account = AccountId.Parse("GCFIRY65OQE7DFP5KLNS2PF2LVZMUZYJX4OZIEQ36N2IQANUB5XVYOJR");
+        var key = new SignedPayloadSignerKey(account, []);
+        const string printed = "PCFIRY65OQE7DFP5KLNS2PF2LVZMUZYJX4OZIEQ36N2IQANUB5XVYAAAAAAOQJQ";
+        Assert.Equal(printed, key.ToString());
+        Assert.Throws<StrKeyFormatException>(() => SignerKey.Parse(printed));
+        Assert.False(StrKey.IsValid(StrKeyVersion.SignedPayload, printed));
     }
 
     [Fact]

@@ -63,9 +63,9 @@ public sealed class DemoTower : IAsyncDisposable
     public TimeSpan DeadlineSafetyMargin => _host.Services.GetRequiredService<IOptions<DeadlineOptions>>().Value.SafetyMargin;
 
     /// <summary>The queue the tower's ingestion consumes uploads from (named after the run's prefix).</summary>
-    public Uri UploadQueue => new("queue:" + TowerQueues.UploadBundle(KeyPrefix));
+    public Uri UploadQueue => TowerQueues.SendAddress(TowerQueues.UploadBundle(KeyPrefix));
 
-    private Uri SubscriptionQueue => new("queue:" + TowerQueues.Subscriptions(KeyPrefix));
+    private Uri SubscriptionQueue => TowerQueues.SendAddress(TowerQueues.Subscriptions(KeyPrefix));
 
     private static string OutcomeQueue(string prefix) => prefix + "-outcomes";
 
@@ -102,6 +102,8 @@ public sealed class DemoTower : IAsyncDisposable
         {
             settings["Tower:Redis"] = stack.Redis;
             settings["Tower:RabbitMq"] = stack.RabbitMq.ToString();
+            // A demo run removes its keys when done: it promises nothing beyond the run, on any Redis.
+            settings["Tower:Store:AllowNonDurable"] = "true";
         }
 
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
@@ -148,7 +150,7 @@ public sealed class DemoTower : IAsyncDisposable
     }
 
     /// <summary>The tower's queues and public keys, as a wallet's <see cref="WalletTowerClient"/> addresses them.</summary>
-    public TowerAddress Address => new(ReceiptKey, SealingKey, UploadQueue, new Uri("queue:" + TowerQueues.AuditChannel(KeyPrefix)));
+    public TowerAddress Address => new(ReceiptKey, SealingKey, UploadQueue, TowerQueues.SendAddress(TowerQueues.AuditChannel(KeyPrefix)));
 
     public async ValueTask DisposeAsync()
     {

@@ -16,7 +16,7 @@ namespace Watchtower.Cli.Peer;
 internal sealed record TowerSettings(Uri Amqp, AccountId ReceiptKey, TowerPublicKey SealingKey, string Prefix, Guid Subscription)
 {
     public TowerAddress Address => new(
-        ReceiptKey, SealingKey, new Uri("queue:" + TowerQueues.UploadBundle(Prefix)), new Uri("queue:" + TowerQueues.AuditChannel(Prefix)));
+        ReceiptKey, SealingKey, TowerQueues.SendAddress(TowerQueues.UploadBundle(Prefix)), TowerQueues.SendAddress(TowerQueues.AuditChannel(Prefix)));
 }
 
 /// <summary>

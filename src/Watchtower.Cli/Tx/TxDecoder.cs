@@ -35,8 +35,9 @@ public static class TxDecoder
                     var envelope = TransactionEnvelope.FromXdrBase64(line);
                     EnvelopeJson.Write(writer, envelope, network);
                 }
-                catch (FormatException e)
+                catch (Exception e) when (e is not OutOfMemoryException)
                 {
+                    // Whatever one line holds, it costs that line only: the stream goes on.
                     // Nothing of a half-written object is kept: start the line again with the error.
                     writer.Reset();
                     buffer.ResetWrittenCount();

@@ -128,6 +128,21 @@ public sealed class StandaloneNetwork
         ClockOffset += by;
     }
 
+    /// <summary>
+    /// Refuses an envelope the codec cannot even decode (an operation it does not know): as one whose
+    /// operations it decodes but does not apply, txNOT_SUPPORTED, never queued nor charged.
+    /// </summary>
+    public SubmitResult Refuse(UnmodelledEnvelope envelope)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        var lcl = Latest.Header;
+        var ctx = new LedgerContext(lcl.Sequence + 1, lcl.CloseTime, _options.BaseFee, _options.BaseReserve);
+        return NotSupported(ctx, envelope.Hash(Network), envelope.FeeOperations);
+    }
+
+    private static SubmitResult NotSupported(LedgerContext ctx, TransactionHash hash, int feeOps) =>
+        new(SubmitStatus.Error, hash, new TransactionResult(TransactionProcessor.MinFee(ctx, feeOps), TransactionResultCode.TxNotSupported, []));
+
     /// <summary>Validates an envelope against the last closed ledger and queues it (stellar-core's TransactionQueue::tryAdd).</summary>
     public SubmitResult Submit(TransactionEnvelope envelope)
     {
@@ -137,8 +152,7 @@ public sealed class StandaloneNetwork
         var ctx = new LedgerContext(lcl.Sequence + 1, lcl.CloseTime, _options.BaseFee, _options.BaseReserve);
         if (!frame.Tx.Operations.All(Operations.IsModelled))
         {
-            return new SubmitResult(SubmitStatus.Error, frame.Hash,
-                new TransactionResult(TransactionProcessor.MinFee(ctx, frame.FeeOps), TransactionResultCode.TxNotSupported, []));
+            return NotSupported(ctx, frame.Hash, frame.FeeOps);
         }
 
         Pending? replaced = null;

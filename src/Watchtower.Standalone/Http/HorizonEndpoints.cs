@@ -233,26 +233,37 @@ internal sealed class HorizonEndpoints(LedgerHost host, StandaloneOptions option
 
     private async Task SubmitTransaction(HttpContext ctx)
     {
-        var envelope = await ReadEnvelope(ctx).ConfigureAwait(false);
-        if (envelope is null)
+        switch (await ReadEnvelope(ctx).ConfigureAwait(false))
         {
-            return;
-        }
+            case SubmittedEnvelope.Modelled { Envelope: var envelope }:
+                using (var linked = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, stopping))
+                {
+                    var outcome = await host.Submit(envelope).WaitAsync(linked.Token).ConfigureAwait(false);
+                    await WriteOutcome(ctx, envelope.ToXdrBase64(), outcome).ConfigureAwait(false);
+                }
 
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, stopping);
-        var outcome = await host.Submit(envelope).WaitAsync(linked.Token).ConfigureAwait(false);
-        await WriteOutcome(ctx, envelope, outcome).ConfigureAwait(false);
+                break;
+            case SubmittedEnvelope.Unmodelled { Envelope: var unmodelled, Xdr: var xdr }:
+                var refused = host.Refuse(unmodelled);
+                await WriteOutcome(ctx, xdr, new SubmissionOutcome(refused.Status, refused.Hash, null, refused.Error))
+                    .ConfigureAwait(false);
+                break;
+        }
     }
 
     private async Task SubmitTransactionAsync(HttpContext ctx)
     {
-        var envelope = await ReadEnvelope(ctx).ConfigureAwait(false);
-        if (envelope is null)
+        var result = await ReadEnvelope(ctx).ConfigureAwait(false) switch
+        {
+            SubmittedEnvelope.Modelled { Envelope: var envelope } => host.SubmitNoWait(envelope),
+            SubmittedEnvelope.Unmodelled { Envelope: var unmodelled } => host.Refuse(unmodelled),
+            _ => null,
+        };
+        if (result is null)
         {
             return;
         }
 
-        var result = host.SubmitNoWait(envelope);
         var (status, txStatus) = result.Status switch
         {
             SubmitStatus.Pending => (201, "PENDING"),
@@ -269,7 +280,8 @@ internal sealed class HorizonEndpoints(LedgerHost host, StandaloneOptions option
         await HttpIo.WriteJson(ctx, status, body).ConfigureAwait(false);
     }
 
-    private async Task<TransactionEnvelope?> ReadEnvelope(HttpContext ctx)
+    /// <summary>The submitted envelope; null (and the answer already written) when it is missing or malformed.</summary>
+    private static async Task<SubmittedEnvelope?> ReadEnvelope(HttpContext ctx)
     {
         string tx = "";
         if (ctx.Request.HasFormContentType)
@@ -284,20 +296,19 @@ internal sealed class HorizonEndpoints(LedgerHost host, StandaloneOptions option
             return null;
         }
 
-        try
-        {
-            return TransactionEnvelope.FromXdrBase64(tx);
-        }
-        catch (FormatException)
+        var submitted = SubmittedEnvelope.Read(tx);
+        if (submitted is SubmittedEnvelope.Malformed)
         {
             await HttpIo.WriteProblem(ctx, HorizonJson.Problem(400, "transaction_malformed", "Transaction Malformed",
                 "Horizon could not decode the transaction envelope in this request. A transaction should be an XDR TransactionEnvelope struct encoded using base64.  The envelope read from this request is echoed in the `extras.envelope_xdr` field of this response for your convenience.",
                 new JsonObject { ["envelope_xdr"] = tx })).ConfigureAwait(false);
             return null;
         }
+
+        return submitted;
     }
 
-    private static Task WriteOutcome(HttpContext ctx, TransactionEnvelope envelope, SubmissionOutcome outcome)
+    private static Task WriteOutcome(HttpContext ctx, string envelopeXdr, SubmissionOutcome outcome)
     {
         if (outcome.Record is { Successful: true } ok)
         {
@@ -308,13 +319,13 @@ internal sealed class HorizonEndpoints(LedgerHost host, StandaloneOptions option
         {
             return HttpIo.WriteProblem(ctx, HorizonJson.Problem(503, "transaction_submission_try_again_later", "Try Again Later",
                 "The network already holds a pending transaction from this source account. Wait for it to be included, then resubmit.",
-                new JsonObject { ["hash"] = outcome.Hash.ToString(), ["envelope_xdr"] = envelope.ToXdrBase64() }));
+                new JsonObject { ["hash"] = outcome.Hash.ToString(), ["envelope_xdr"] = envelopeXdr }));
         }
 
         var result = outcome.Record?.Result ?? outcome.Error!;
         var extras = new JsonObject
         {
-            ["envelope_xdr"] = outcome.Record is { } r ? Convert.ToBase64String(r.EnvelopeXdr) : envelope.ToXdrBase64(),
+            ["envelope_xdr"] = outcome.Record is { } r ? Convert.ToBase64String(r.EnvelopeXdr) : envelopeXdr,
             ["result_codes"] = HorizonJson.ResultCodes(result),
             ["result_xdr"] = XdrCodec.ToBase64(result),
             ["hash"] = outcome.Hash.ToString(),
@@ -358,7 +369,7 @@ internal sealed class HorizonEndpoints(LedgerHost host, StandaloneOptions option
                 .BuildEnvelope()
                 .Sign(host.Network, root);
             var outcome = await host.Submit(envelope).WaitAsync(linked.Token).ConfigureAwait(false);
-            await WriteOutcome(ctx, envelope, outcome).ConfigureAwait(false);
+            await WriteOutcome(ctx, envelope.ToXdrBase64(), outcome).ConfigureAwait(false);
         }
         finally
         {

@@ -166,8 +166,9 @@ internal static class HorizonJson
             ["fee_meta_xdr"] = Convert.ToBase64String(TransactionRecord.EmptyChangesXdr),
             ["memo_type"] = MemoType(tx.Memo),
         };
-        // Muxed (M…) sources are shown as Horizon does: the G… account plus the muxed address and id.
-        AddMuxed(json, "source_account", tx.Source);
+        // Muxed (M…) sources are shown as Horizon does: source_account / fee_account stay G…, and
+        // account_muxed(_id) / fee_account_muxed(_id) carry the M… address and its id (a string).
+        AddMuxed(json, "account", tx.Source);
         AddMuxed(json, "fee_account", frame.FeeBump?.FeeSource ?? tx.Source);
         if (MemoValue(tx.Memo) is { } memo)
         {

@@ -88,12 +88,16 @@ internal sealed class RpcEndpoints(LedgerHost host)
         ["protocolVersion"] = host.Read(e => e.Latest.Header.ProtocolVersion),
     };
 
-    private JsonObject GetHealth() => host.Read(e => new JsonObject
+    private JsonObject GetHealth() => host.Read(e =>
     {
-        ["status"] = "healthy",
-        ["latestLedger"] = e.Latest.Sequence,
-        ["oldestLedger"] = 1,
-        ["ledgerRetentionWindow"] = e.Latest.Sequence,
+        var health = new JsonObject { ["status"] = "healthy" };
+        foreach (var (key, value) in Window(e, WindowStyle.CloseTimeStrings))
+        {
+            health[key] = value?.DeepClone();
+        }
+
+        health["ledgerRetentionWindow"] = e.Latest.Sequence;
+        return health;
     });
 
     private JsonObject GetLatestLedger() => host.Read(e =>
@@ -153,7 +157,7 @@ internal sealed class RpcEndpoints(LedgerHost host)
                 last = seq;
             }
 
-            var window = Window(e);
+            var window = Window(e, WindowStyle.CloseTimeNumbers);
             window["ledgers"] = ledgers;
             window["cursor"] = Str(last);
             return Result(window);
@@ -170,11 +174,7 @@ internal sealed class RpcEndpoints(LedgerHost host)
 
         return host.Read(e =>
         {
-            var window = Window(e);
-            window["latestLedgerCloseTime"] = Str(e.Latest.Header.CloseTime);
-            window["oldestLedgerCloseTime"] = Str(e.GetLedger(1)!.Header.CloseTime);
-            window.Remove("latestLedgerCloseTimestamp");
-            window.Remove("oldestLedgerCloseTimestamp");
+            var window = Window(e, WindowStyle.CloseTimeStrings);
             var tx = e.GetTransaction(hash);
             if (tx is null)
             {
@@ -235,7 +235,7 @@ internal sealed class RpcEndpoints(LedgerHost host)
                 }
             }
 
-            var window = Window(e);
+            var window = Window(e, WindowStyle.CloseTimestampNumbers);
             window["transactions"] = txs;
             window["cursor"] = Str(lastToken);
             return Result(window);
@@ -245,8 +245,13 @@ internal sealed class RpcEndpoints(LedgerHost host)
     private JsonObject SendTransaction(JsonObject p)
     {
         var text = p["transaction"]?.GetValue<string>() ?? throw new FormatException("transaction is required");
-        var envelope = TransactionEnvelope.FromXdrBase64(text);
-        var result = host.SubmitNoWait(envelope);
+        var result = SubmittedEnvelope.Read(text) switch
+        {
+            SubmittedEnvelope.Modelled { Envelope: var envelope } => host.SubmitNoWait(envelope),
+            SubmittedEnvelope.Unmodelled { Envelope: var unmodelled } => host.Refuse(unmodelled),
+            SubmittedEnvelope.Malformed { Reason: var reason } => throw new FormatException(reason),
+            _ => throw new InvalidOperationException("unknown submission"),
+        };
         var latest = host.Read(e => e.Latest.Header);
         var body = new JsonObject
         {
@@ -331,13 +336,34 @@ internal sealed class RpcEndpoints(LedgerHost host)
         };
     }
 
-    private static JsonObject Window(StandaloneNetwork e) => new()
+    // stellar-rpc names and types the retention window differently per method, and clients validate
+    // against exactly that (protocol/get_ledgers.go, get_transactions.go, get_transaction.go, get_health.go).
+    private enum WindowStyle
     {
-        ["latestLedger"] = e.Latest.Sequence,
-        ["latestLedgerCloseTimestamp"] = (long)e.Latest.Header.CloseTime,
-        ["oldestLedger"] = 1,
-        ["oldestLedgerCloseTimestamp"] = (long)e.GetLedger(1)!.Header.CloseTime,
-    };
+        /// <summary>getLedgers: latestLedgerCloseTime / oldestLedgerCloseTime as numbers.</summary>
+        CloseTimeNumbers,
+
+        /// <summary>getTransactions: latestLedgerCloseTimestamp / oldestLedgerCloseTimestamp as numbers.</summary>
+        CloseTimestampNumbers,
+
+        /// <summary>getTransaction, getHealth: latestLedgerCloseTime / oldestLedgerCloseTime as strings.</summary>
+        CloseTimeStrings,
+    }
+
+    private static JsonObject Window(StandaloneNetwork e, WindowStyle style)
+    {
+        var latest = e.Latest.Header.CloseTime;
+        var oldest = e.GetLedger(1)!.Header.CloseTime;
+        var suffix = style == WindowStyle.CloseTimestampNumbers ? "CloseTimestamp" : "CloseTime";
+        JsonNode Time(ulong t) => style == WindowStyle.CloseTimeStrings ? JsonValue.Create(Str(t)) : JsonValue.Create((long)t);
+        return new JsonObject
+        {
+            ["latestLedger"] = e.Latest.Sequence,
+            [$"latestLedger{suffix}"] = Time(latest),
+            ["oldestLedger"] = 1,
+            [$"oldestLedger{suffix}"] = Time(oldest),
+        };
+    }
 
     private static (uint? Start, long? Cursor, int Limit) Paging(JsonObject p, string startName)
     {

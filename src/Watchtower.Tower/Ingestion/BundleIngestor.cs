@@ -32,9 +32,13 @@ public sealed class BundleIngestor
     private readonly TimeProvider _time;
     private readonly SubscriptionRateLimiter _limiter;
     private readonly OperatorAuthority _operator;
+    private readonly StoreGuard? _storeGuard;
+    private readonly RecoveryTrigger? _recovery;
 
+    /// <param name="storeGuard">When given, nothing is receipted on a store it refuses (not persisting).</param>
+    /// <param name="recovery">When given, channels stored again after a store loss are triggered at once.</param>
     public BundleIngestor(IChannelStore store, TowerIdentity identity, IAcceptingLedgerSource ledger, TowerMetrics metrics, TimeProvider time,
-        SubscriptionRateLimiter limiter, OperatorAuthority operatorAuthority)
+        SubscriptionRateLimiter limiter, OperatorAuthority operatorAuthority, StoreGuard? storeGuard = null, RecoveryTrigger? recovery = null)
     {
         _store = store;
         _identity = identity;
@@ -43,6 +47,8 @@ public sealed class BundleIngestor
         _time = time;
         _limiter = limiter;
         _operator = operatorAuthority;
+        _storeGuard = storeGuard;
+        _recovery = recovery;
     }
 
     public async Task<IngestResult> IngestAsync(Guid subscriptionId, ReadOnlyMemory<byte> sealedBytes, CancellationToken ct)
@@ -63,11 +69,29 @@ public sealed class BundleIngestor
 
             await CheckContinuityAsync(bundle, ct).ConfigureAwait(false);
 
+            if (_storeGuard is { AcceptsReceipts: false })
+            {
+                // A receipt promises the bundle survives a restart: not on this store.
+                throw new StoreNotDurableException(_storeGuard.Problem ?? "the store has not been checked yet");
+            }
             var receipt = BundleReceipt.Issue(_identity.ReceiptKey, bundle.ChannelId, bundle.Round, sealedBundle.Hash, _ledger.LatestLedger);
-            var result = await _store.StoreAsync(subscription, ChannelMetadata.Of(bundle, subscription.Id), receipt, sealedBytes, ct).ConfigureAwait(false);
+            StoreResult result;
+            try
+            {
+                result = await _store.StoreAsync(subscription, ChannelMetadata.Of(bundle, subscription.Id), receipt, sealedBytes, ct).ConfigureAwait(false);
+            }
+            catch (StoreReplicationException)
+            {
+                _metrics.StoreReplicationFailures.Inc();
+                throw;
+            }
             switch (result.Outcome)
             {
                 case StoreOutcome.Stored or StoreOutcome.Replaced or StoreOutcome.Unchanged or StoreOutcome.TakenOver:
+                    if (_recovery is not null)
+                    {
+                        await _recovery.AfterStoredAsync(bundle.ChannelId, result.Outcome, ct).ConfigureAwait(false);
+                    }
                     if (result.Outcome == StoreOutcome.TakenOver)
                     {
                         _metrics.ChannelTakeovers.Inc();

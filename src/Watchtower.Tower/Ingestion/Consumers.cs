@@ -119,13 +119,15 @@ internal static class Replies
 /// the message types' exchanges, so a publish cannot reach another deployment's queue on a shared
 /// broker. Retries only what a retry can fix: Redis being unreachable or slow. Validation failures
 /// are answered, never thrown, and anything else unexpected goes to the error queue after the
-/// first attempt, so a poison message never blocks the queue.
+/// first attempt, so a poison message never blocks the queue. On RabbitMQ the queue is a quorum
+/// queue unless Tower:Bus:QuorumQueues is off.
 /// </summary>
 internal static class IngestionEndpoint
 {
-    public static void Configure(IReceiveEndpointConfigurator endpoint)
+    public static void Configure(IReceiveEndpointConfigurator endpoint, TowerBusOptions bus)
     {
         endpoint.ConfigureConsumeTopology = false;
+        TowerBroker.ConfigureQueue(endpoint, bus);
         // A Fault<T> event would carry the request (subscription and channel ids) to a fanout
         // exchange any broker user may bind: faults go to the error queue only.
         endpoint.PublishFaults = false;
@@ -133,6 +135,9 @@ internal static class IngestionEndpoint
         {
             r.Handle<RedisConnectionException>();
             r.Handle<RedisTimeoutException>();
+            // Too few replicas acknowledged, or a store refused as not durable: both may heal.
+            r.Handle<StoreReplicationException>();
+            r.Handle<StoreNotDurableException>();
             r.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
         });
     }
@@ -165,58 +170,82 @@ public static class TowerQueues
 
     public static IReadOnlyList<string> All(string keyPrefix) =>
         [.. Ingestion(keyPrefix), Respond(keyPrefix)];
+
+    /// <summary>
+    /// The address senders use for a tower queue: its exchange, to which MassTransit binds each
+    /// receive endpoint's queue of the same name. Never "queue:…": sending there makes MassTransit
+    /// declare the queue without arguments, i.e. as a classic queue, which RabbitMQ refuses
+    /// (PRECONDITION_FAILED) once the tower has declared it a quorum queue.
+    /// </summary>
+    public static Uri SendAddress(string queue) => new($"exchange:{queue}");
 }
 
 public sealed class UploadBundleConsumerDefinition : ConsumerDefinition<UploadBundleConsumer>
 {
-    public UploadBundleConsumerDefinition(IOptions<WatchtowerOptions> tower)
+    private readonly TowerBusOptions _bus;
+
+    public UploadBundleConsumerDefinition(IOptions<WatchtowerOptions> tower, IOptions<TowerBusOptions> bus)
     {
         ArgumentNullException.ThrowIfNull(tower);
+        ArgumentNullException.ThrowIfNull(bus);
+        _bus = bus.Value;
         EndpointName = TowerQueues.UploadBundle(tower.Value.KeyPrefix);
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<UploadBundleConsumer> consumerConfigurator, IRegistrationContext context) =>
-        IngestionEndpoint.Configure(endpointConfigurator);
+        IngestionEndpoint.Configure(endpointConfigurator, _bus);
 }
 
 public sealed class ForgetChannelConsumerDefinition : ConsumerDefinition<ForgetChannelConsumer>
 {
-    public ForgetChannelConsumerDefinition(IOptions<WatchtowerOptions> tower)
+    private readonly TowerBusOptions _bus;
+
+    public ForgetChannelConsumerDefinition(IOptions<WatchtowerOptions> tower, IOptions<TowerBusOptions> bus)
     {
         ArgumentNullException.ThrowIfNull(tower);
+        ArgumentNullException.ThrowIfNull(bus);
+        _bus = bus.Value;
         EndpointName = TowerQueues.ForgetChannel(tower.Value.KeyPrefix);
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<ForgetChannelConsumer> consumerConfigurator, IRegistrationContext context) =>
-        IngestionEndpoint.Configure(endpointConfigurator);
+        IngestionEndpoint.Configure(endpointConfigurator, _bus);
 }
 
 public sealed class AuditChannelConsumerDefinition : ConsumerDefinition<AuditChannelConsumer>
 {
-    public AuditChannelConsumerDefinition(IOptions<WatchtowerOptions> tower)
+    private readonly TowerBusOptions _bus;
+
+    public AuditChannelConsumerDefinition(IOptions<WatchtowerOptions> tower, IOptions<TowerBusOptions> bus)
     {
         ArgumentNullException.ThrowIfNull(tower);
+        ArgumentNullException.ThrowIfNull(bus);
+        _bus = bus.Value;
         EndpointName = TowerQueues.AuditChannel(tower.Value.KeyPrefix);
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<AuditChannelConsumer> consumerConfigurator, IRegistrationContext context) =>
-        IngestionEndpoint.Configure(endpointConfigurator);
+        IngestionEndpoint.Configure(endpointConfigurator, _bus);
 }
 
 public sealed class SubscriptionConsumerDefinition : ConsumerDefinition<SubscriptionConsumer>
 {
-    public SubscriptionConsumerDefinition(IOptions<WatchtowerOptions> tower)
+    private readonly TowerBusOptions _bus;
+
+    public SubscriptionConsumerDefinition(IOptions<WatchtowerOptions> tower, IOptions<TowerBusOptions> bus)
     {
         ArgumentNullException.ThrowIfNull(tower);
+        ArgumentNullException.ThrowIfNull(bus);
+        _bus = bus.Value;
         EndpointName = TowerQueues.Subscriptions(tower.Value.KeyPrefix);
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<SubscriptionConsumer> consumerConfigurator, IRegistrationContext context) =>
-        IngestionEndpoint.Configure(endpointConfigurator);
+        IngestionEndpoint.Configure(endpointConfigurator, _bus);
 }
 
 public static class IngestionRegistration

@@ -18,7 +18,7 @@ public sealed class QueueDepthSampler : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(15);
 
-    private readonly Uri _broker;
+    private readonly WatchtowerOptions _options;
     private readonly IReadOnlyList<string> _queues;
     private readonly TowerMetrics _metrics;
     private readonly TimeProvider _time;
@@ -27,7 +27,8 @@ public sealed class QueueDepthSampler : BackgroundService
     public QueueDepthSampler(IOptions<WatchtowerOptions> options, TowerMetrics metrics, TimeProvider time, ILogger<QueueDepthSampler> log)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _broker = options.Value.RabbitMq ?? throw new InvalidOperationException("Tower:RabbitMq is required to sample queue depths");
+        _options = options.Value;
+        _ = options.Value.RabbitMq ?? throw new InvalidOperationException("Tower:RabbitMq is required to sample queue depths");
         _queues = [.. TowerQueues.All(options.Value.KeyPrefix), .. TowerQueues.IngestionFaults(options.Value.KeyPrefix)];
         _metrics = metrics;
         _time = time;
@@ -37,8 +38,9 @@ public sealed class QueueDepthSampler : BackgroundService
     /// <summary>Reads every queue's depth once; a queue not declared yet is left unreported.</summary>
     public async Task SampleAsync(CancellationToken ct)
     {
-        var factory = new ConnectionFactory { Uri = _broker, ClientProvidedName = "watchtower-queue-depth" };
-        await using var connection = await factory.CreateConnectionAsync(ct).ConfigureAwait(false);
+        var factory = new ConnectionFactory { Uri = _options.RabbitMq!, ClientProvidedName = "watchtower-queue-depth" };
+        // Any node of a cluster answers for every queue; the first reachable one is used.
+        await using var connection = await factory.CreateConnectionAsync(TowerBroker.Endpoints(_options, factory), ct).ConfigureAwait(false);
         foreach (var queue in _queues)
         {
             // A passive declare of a missing queue closes the channel, so each queue gets its own.

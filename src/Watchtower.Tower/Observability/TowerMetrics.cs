@@ -59,15 +59,38 @@ public sealed class TowerMetrics
         QueueDepth = factory.CreateGauge("watchtower_queue_depth_messages",
             "Messages waiting in the tower's queues, by queue.", new GaugeConfiguration { LabelNames = ["queue"] });
 
+        // No silent drops (retries, faults, dead letters, redeliveries, overdue work).
+        ResponderRetries = factory.CreateCounter("watchtower_responder_retries_total",
+            "Triggers the responders could not complete and re-scheduled (or retried in place while the store is down), by reason.",
+            new CounterConfiguration { LabelNames = ["reason"] });
+        DeadLetters = factory.CreateCounter("watchtower_dead_letters_total",
+            "Messages set aside by a queue, by queue and reason: fault (consumer failed after its retries) and unreadable (body not deserializable), both to <queue>_error; skipped (no consumer for its type), to <queue>_skipped.",
+            new CounterConfiguration { LabelNames = ["queue", "reason"] });
+        Redeliveries = factory.CreateCounter("watchtower_redeliveries_total",
+            "Messages the broker delivered again (an earlier delivery was not acknowledged), by queue.",
+            new CounterConfiguration { LabelNames = ["queue"] });
+        OverdueWork = factory.CreateGauge("watchtower_overdue_work_items",
+            "Scheduled deadlines and follow-ups due longer ago than Tower:Overdue:Bound in ledger time (at most the sample size).");
+        OverdueWorkOldest = factory.CreateGauge("watchtower_overdue_work_oldest_seconds",
+            "How long ago, in ledger time, the oldest scheduled deadline or follow-up still pending was due (0 when none is overdue).");
+        // Store durability (persistence check, replica WAIT, store epoch, tailer cursor restore).
+        StoreDurable = factory.CreateGauge("watchtower_store_durable",
+            "1 when the store persists every write (Redis AOF on), 0 when it does not, cannot tell, or is in memory.");
+        StoreEpochLost = factory.CreateGauge("watchtower_store_epoch_lost",
+            "1 while the store recovers from a lost epoch (wiped or replaced store), else 0.");
+        StoreEpochChanges = factory.CreateCounter("watchtower_store_epoch_changes_total",
+            "Store epoch losses this process detected (epoch key missing or different).");
+        StoreReplicationFailures = factory.CreateCounter("watchtower_store_replication_failures_total",
+            "Uploads not receipted because fewer replicas than Tower:Store:MinReplicas acknowledged them in time.");
+        TailerCursorRestores = factory.CreateCounter("watchtower_tailer_cursor_restores_total",
+            "Times the tailer found its cursor missing and wrote back the last ledger it had applied.");
         // Tenant security and fair ingestion (ownership by proof, wallet audits, bounded fault queues).
         ChannelTakeovers = factory.CreateCounter("watchtower_channel_takeovers_total",
             "Channels taken over from another subscription by a valid bundle of a higher round.");
         Audits = factory.CreateCounter("watchtower_audits_total",
             "Wallet audit requests answered with a signed statement, by answer (held, not_held).",
             new CounterConfiguration { LabelNames = ["answer"] });
-        IngestFaults = factory.CreateCounter("watchtower_ingest_faults_total",
-            "Ingestion messages moved to a bounded fault queue, by kind (error: unreadable or failed; skipped: no consumer for its type).",
-            new CounterConfiguration { LabelNames = ["kind"] });
+
     }
 
     public Gauge ChannelsWatched { get; }
@@ -90,8 +113,20 @@ public sealed class TowerMetrics
     public Counter ResponderFailures { get; }
     public Gauge QueueDepth { get; }
 
+    // No silent drops.
+    public Counter ResponderRetries { get; }
+    public Counter DeadLetters { get; }
+    public Counter Redeliveries { get; }
+    public Gauge OverdueWork { get; }
+    public Gauge OverdueWorkOldest { get; }
+    // Store durability.
+    public Gauge StoreDurable { get; }
+    public Gauge StoreEpochLost { get; }
+    public Counter StoreEpochChanges { get; }
+    public Counter StoreReplicationFailures { get; }
+    public Counter TailerCursorRestores { get; }
     // Tenant security and fair ingestion.
     public Counter ChannelTakeovers { get; }
     public Counter Audits { get; }
-    public Counter IngestFaults { get; }
+
 }

@@ -17,6 +17,10 @@ namespace Watchtower.Tower.Responding;
 /// <see cref="ChannelDecision"/> and carries out its actions. Safe to run any number of times for
 /// the same channel, concurrently or after a crash: every step is re-derived from the ledger, and
 /// a transaction already applied answers txBAD_SEQ, which only leads to reading R again.
+/// Work it cannot complete (ledger API down, submissions giving up) is never dropped: it is
+/// re-scheduled as a follow-up with capped backoff in ledger time until the channel is safe or its
+/// deadline has passed; a follow-up it answered leaves the schedule. Store failures propagate (the
+/// trigger stays unacknowledged and is retried by the consumer).
 /// </summary>
 public sealed class ChannelResponder(
     IChannelStore store,
@@ -24,6 +28,9 @@ public sealed class ChannelResponder(
     TowerIdentity identity,
     TransactionSubmitter submitter,
     IOptions<DeadlineOptions> deadline,
+    IOptions<ResponderOptions> options,
+    RetrySchedule retries,
+    LedgerClock clock,
     TowerMetrics metrics,
     TimeProvider time,
     ILogger<ChannelResponder> log)
@@ -35,6 +42,7 @@ public sealed class ChannelResponder(
     {
         ArgumentNullException.ThrowIfNull(trigger);
         ArgumentNullException.ThrowIfNull(events);
+        clock.Observe(trigger.LedgerCloseTime);
         var stored = await store.GetAsync(trigger.ChannelId, ct).ConfigureAwait(false);
         if (stored is null)
         {
@@ -54,32 +62,64 @@ public sealed class ChannelResponder(
         }
 
         var round = Watched(bundle);
-        var closeTime = (ulong)trigger.LedgerCloseTime.ToUnixTimeSeconds();
         var context = new Context(trigger, bundle, round, events);
-        for (var pass = 0; pass < MaxPasses; pass++)
+        try
         {
-            var escrow = await ledger.LoadAccountAsync(bundle.Escrow, ct).ConfigureAwait(false);
-            var decision = ChannelDecision.Decide(round, new Observation(escrow?.Sequence, closeTime), deadline.Value.SafetyMargin);
-            log.LogInformation("Channel {Channel} ({Kind} at ledger {Ledger}): R at {Sequence}, {Situation} -> {Actions}",
-                trigger.ChannelId, trigger.Kind, trigger.LedgerSequence, escrow?.Sequence.Value, decision.Situation,
-                decision.Actions.IsEmpty ? "no action" : string.Join(", ", decision.Actions.Select(a => a.GetType().Name)));
-            if (!await ExecuteAsync(context, decision, escrow?.Sequence, ct).ConfigureAwait(false))
+            for (var pass = 0; pass < MaxPasses; pass++)
             {
-                return;
+                var escrow = await ledger.LoadAccountAsync(bundle.Escrow, ct).ConfigureAwait(false);
+                var decision = ChannelDecision.Decide(round, new Observation(escrow?.Sequence, context.CloseTime), deadline.Value.SafetyMargin);
+                log.LogInformation("Channel {Channel} ({Kind} at ledger {Ledger}): R at {Sequence}, {Situation} -> {Actions}",
+                    trigger.ChannelId, trigger.Kind, trigger.LedgerSequence, escrow?.Sequence.Value, decision.Situation,
+                    decision.Actions.IsEmpty ? "no action" : string.Join(", ", decision.Actions.Select(a => a.GetType().Name)));
+                if (!await ExecuteAsync(context, decision, escrow?.Sequence, ct).ConfigureAwait(false))
+                {
+                    await FinishAsync(context, ct).ConfigureAwait(false);
+                    return;
+                }
             }
-        }
 
-        // The ledger kept moving under every pass (e.g. a racing counterparty): look again on the next ledgers.
-        await RetryNextLedgerAsync(trigger.ChannelId, closeTime, "ledger_moving", ct).ConfigureAwait(false);
+            // The ledger kept moving under every pass (e.g. a racing counterparty): look again on the next ledgers.
+            await RetryLaterAsync(context, "ledger_moving", ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsLedgerUnavailable(e, ct))
+        {
+            log.LogWarning(e, "Channel {Channel}: the ledger API failed; retrying on a later ledger", trigger.ChannelId);
+            await RetryLaterAsync(context, "ledger_unavailable", ct).ConfigureAwait(false);
+        }
     }
 
-    private sealed record Context(TriggerChannel Trigger, Bundle Bundle, ProtectedRound Round, IChannelEvents Events);
+    /// <summary>The ledger API failed or timed out (not the trigger's own cancellation): the answer is to try again later.</summary>
+    public static bool IsLedgerUnavailable(Exception e, CancellationToken ct) =>
+        e is LedgerClientException or HttpRequestException or IOException
+        || (e is OperationCanceledException && !ct.IsCancellationRequested);
+
+    private sealed class Context(TriggerChannel trigger, Bundle bundle, ProtectedRound round, IChannelEvents events)
+    {
+        public TriggerChannel Trigger { get; } = trigger;
+        public Bundle Bundle { get; } = bundle;
+        public ProtectedRound Round { get; } = round;
+        public IChannelEvents Events { get; } = events;
+        public ulong CloseTime { get; } = (ulong)trigger.LedgerCloseTime.ToUnixTimeSeconds();
+
+        /// <summary>This handling set the channel's follow-up: the one that brought it here is replaced, not answered.</summary>
+        public bool FollowUpScheduled { get; set; }
+    }
+
+    /// <summary>Handled to the end: the follow-up this trigger answered (due by its ledger) leaves the schedule, and the backoff restarts.</summary>
+    private async Task FinishAsync(Context c, CancellationToken ct)
+    {
+        if (!c.FollowUpScheduled)
+        {
+            await store.CompleteFollowUpAsync(c.Trigger.ChannelId, c.CloseTime, ct).ConfigureAwait(false);
+        }
+        retries.Completed(c.Trigger.ChannelId);
+    }
 
     /// <summary>Carries out the actions; true when the ledger changed under them and must be read again.</summary>
     private async Task<bool> ExecuteAsync(Context c, Decision decision, SequenceNumber? observed, CancellationToken ct)
     {
         var id = c.Trigger.ChannelId;
-        var closeTime = (ulong)c.Trigger.LedgerCloseTime.ToUnixTimeSeconds();
         foreach (var action in decision.Actions)
         {
             switch (action)
@@ -109,10 +149,10 @@ public sealed class ChannelResponder(
                         case SubmitResult.SequenceMismatch:
                             return true;
                         case SubmitResult.TooLate:
-                            metrics.ResponderFailures.WithLabels("deadline_missed").Inc();
+                            await DeadlineMissedAsync(id, ct).ConfigureAwait(false);
                             return false;
                         default:
-                            await RetryNextLedgerAsync(id, closeTime, "ratchet_" + result.Result, ct).ConfigureAwait(false);
+                            await RetryLaterAsync(c, "ratchet_" + result.Result, ct).ConfigureAwait(false);
                             return false;
                     }
                     break;
@@ -135,10 +175,11 @@ public sealed class ChannelResponder(
                             case SubmitResult.TooEarly:
                                 await PublishSnapshotsAsync(c, hashes, ct).ConfigureAwait(false);
                                 await store.ScheduleFollowUpAsync(id, c.Round.SnapshotMinTime, ct).ConfigureAwait(false);
+                                c.FollowUpScheduled = true;
                                 return false;
                             default:
                                 await PublishSnapshotsAsync(c, hashes, ct).ConfigureAwait(false);
-                                await RetryNextLedgerAsync(id, closeTime, "snapshot_" + result.Result, ct).ConfigureAwait(false);
+                                await RetryLaterAsync(c, "snapshot_" + result.Result, ct).ConfigureAwait(false);
                                 return false;
                         }
                     }
@@ -149,6 +190,7 @@ public sealed class ChannelResponder(
 
                 case ScheduleFollowUp followUp:
                     await store.ScheduleFollowUpAsync(id, followUp.At, ct).ConfigureAwait(false);
+                    c.FollowUpScheduled = true;
                     break;
 
                 case StopDeadlineWatch:
@@ -163,8 +205,7 @@ public sealed class ChannelResponder(
                     break;
 
                 case ReportDeadlineMissed:
-                    metrics.ResponderFailures.WithLabels("deadline_missed").Inc();
-                    log.LogError("Channel {Channel}: the latest ratchet expired before it could be submitted", id);
+                    await DeadlineMissedAsync(id, ct).ConfigureAwait(false);
                     break;
 
                 case Forget:
@@ -191,11 +232,29 @@ public sealed class ChannelResponder(
             [.. hashes], time.GetUtcNow()), ct).ConfigureAwait(false);
     }
 
-    /// <summary>Could not finish now: a follow-up due immediately makes the tailer trigger the channel again on a coming ledger.</summary>
-    private async Task RetryNextLedgerAsync(ChannelId id, ulong closeTime, string reason, CancellationToken ct)
+    /// <summary>
+    /// Could not finish now: a follow-up makes the tailer trigger the channel again, on the next
+    /// ledger after a first failure, then with doubling ledger-time delays up to the cap.
+    /// </summary>
+    private async Task RetryLaterAsync(Context c, string reason, CancellationToken ct)
     {
-        metrics.ResponderFailures.WithLabels(reason.ToLowerInvariant()).Inc();
-        await store.ScheduleFollowUpAsync(id, closeTime, ct).ConfigureAwait(false);
+        var label = reason.ToLowerInvariant();
+        metrics.ResponderFailures.WithLabels(label).Inc();
+        metrics.ResponderRetries.WithLabels(label).Inc();
+        var failures = retries.Failed(c.Trigger.ChannelId, c.CloseTime);
+        var delay = RetrySchedule.DelaySeconds(failures, options.Value.FollowUpRetryInitialDelay, options.Value.FollowUpRetryMaxDelay);
+        await store.ScheduleFollowUpAsync(c.Trigger.ChannelId, c.CloseTime + delay, ct).ConfigureAwait(false);
+        c.FollowUpScheduled = true;
+        log.LogWarning("Channel {Channel}: not completed ({Reason}, {Failures} in a row); retrying {Delay} s of ledger time after ledger {Ledger}",
+            c.Trigger.ChannelId, label, failures, delay, c.Trigger.LedgerSequence);
+    }
+
+    /// <summary>The latest ratchet can no longer be applied: alert, and stop re-firing the deadline (nothing is left to try).</summary>
+    private async Task DeadlineMissedAsync(ChannelId id, CancellationToken ct)
+    {
+        metrics.ResponderFailures.WithLabels("deadline_missed").Inc();
+        log.LogError("Channel {Channel}: the latest ratchet expired before it could be submitted", id);
+        await store.RemoveScheduledAsync(id, ScheduleKind.Deadline, ct).ConfigureAwait(false);
     }
 
     public static ProtectedRound Watched(Bundle bundle)

@@ -23,6 +23,18 @@ public sealed class ResponderOptions
     public int Concurrency { get; set; } = 128;
 
     /// <summary>
+    /// Ledger time between a trigger that could not be completed (ledger API down, submissions
+    /// giving up) and its second retry; the first is on the next ledger, later ones double up to
+    /// <see cref="FollowUpRetryMaxDelay"/>, until the channel is safe or its deadline has passed.
+    /// </summary>
+    public TimeSpan FollowUpRetryInitialDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan FollowUpRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Wall-clock cap of the in-place retry while the store is unreachable (the trigger stays unacknowledged).</summary>
+    public TimeSpan StoreRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// The operator-only queue the outcome events are sent to (grant only the operator's broker user
     /// read on it); unset, they are only logged and counted. Never published on fanout exchanges.
     /// </summary>

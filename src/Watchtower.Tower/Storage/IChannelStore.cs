@@ -45,6 +45,12 @@ public interface IChannelStore
 
     Task RemoveScheduledAsync(ChannelId channelId, ScheduleKind kind, CancellationToken ct);
 
+    /// <summary>
+    /// Removes the channel's follow-up only if it is due at or before <paramref name="answeredUpTo"/>
+    /// (a responder answered it on that ledger); one moved later meanwhile is kept.
+    /// </summary>
+    Task CompleteFollowUpAsync(ChannelId channelId, ulong answeredUpTo, CancellationToken ct);
+
     /// <summary>Deadlines and follow-ups due at or before <paramref name="ledgerTime"/>, earliest first.</summary>
     Task<ImmutableArray<ScheduledItem>> DueAsync(ulong ledgerTime, int max, CancellationToken ct);
 
@@ -59,4 +65,14 @@ public interface IChannelStore
 
     /// <summary>Index changes after <paramref name="cursor"/>, oldest first, at most <paramref name="max"/>.</summary>
     Task<WatchedIndexChanges> ReadWatchedIndexChangesAsync(string cursor, int max, CancellationToken ct);
+
+    /// <summary>Whether the server behind the store persists every write (Redis: AOF on).</summary>
+    Task<StorePersistence> GetPersistenceAsync(CancellationToken ct);
+
+    /// <summary>The store's epoch (see <see cref="StoreEpoch"/>); null when none was written (new, wiped or replaced store).
+    /// Also what a wallet-facing audit reply carries, so a wallet can tell a store that lost its bundles.</summary>
+    Task<StoreEpoch?> GetEpochAsync(CancellationToken ct);
+
+    /// <summary>Writes <paramref name="candidate"/> unless an epoch exists (atomically); returns the epoch stored afterwards.</summary>
+    Task<StoreEpoch> InitializeEpochAsync(StoreEpoch candidate, CancellationToken ct);
 }

@@ -22,6 +22,7 @@ public sealed class InMemoryChannelStore : IChannelStore
     private readonly Dictionary<ChannelId, ulong> _followUps = [];
     private readonly List<(long Number, WatchedIndexChange Change)> _changes = [];
     private long _changeCounter;
+    private StoreEpoch? _epoch;
 
     public InMemoryChannelStore(int maxChanges = 100_000) => _maxChanges = maxChanges;
 
@@ -192,6 +193,18 @@ public sealed class InMemoryChannelStore : IChannelStore
         return Task.CompletedTask;
     }
 
+    public Task CompleteFollowUpAsync(ChannelId channelId, ulong answeredUpTo, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (_followUps.TryGetValue(channelId, out var due) && due <= answeredUpTo)
+            {
+                _followUps.Remove(channelId);
+            }
+        }
+        return Task.CompletedTask;
+    }
+
     public Task RemoveScheduledAsync(ChannelId channelId, ScheduleKind kind, CancellationToken ct)
     {
         lock (_gate)
@@ -290,6 +303,26 @@ public sealed class InMemoryChannelStore : IChannelStore
         if (_changes.Count > _maxChanges)
         {
             _changes.RemoveRange(0, _changes.Count - _maxChanges);
+        }
+    }
+
+    public Task<StorePersistence> GetPersistenceAsync(CancellationToken ct) =>
+        Task.FromResult(new StorePersistence(PersistenceKind.InMemory, "in-memory store (Tower:Embedded): nothing survives a restart"));
+
+    public Task<StoreEpoch?> GetEpochAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_epoch);
+        }
+    }
+
+    public Task<StoreEpoch> InitializeEpochAsync(StoreEpoch candidate, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            _epoch ??= candidate;
+            return Task.FromResult(_epoch);
         }
     }
 }

@@ -12,6 +12,8 @@ namespace Watchtower.Tower.Storage;
 /// Writes go through Lua scripts, each confined to one hash slot. An upload runs three of them in
 /// an order that never loses protection if the process dies in between (index entries are added
 /// after the record exists and are removed only by a forget that also removes the record).
+/// With <c>minReplicas</c> &gt; 0 an upload returns only once that many replicas acknowledged its
+/// writes (WAIT), else it throws <see cref="StoreReplicationException"/> and nothing is receipted.
 /// </summary>
 public sealed class RedisChannelStore : IChannelStore
 {
@@ -20,6 +22,14 @@ public sealed class RedisChannelStore : IChannelStore
         local id = '0-0'
         if #last > 0 then id = last[1][1] end
         return {id, redis.call('GET', KEYS[2]) or '0'}
+        """;
+
+    // KEYS[1] epoch hash. ARGV: id, created (Unix ms), replaced id or ''. Writes only into a store without one.
+    private const string InitializeEpochScript = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then
+          redis.call('HSET', KEYS[1], 'id', ARGV[1], 'created', ARGV[2], 'replaces', ARGV[3])
+        end
+        return redis.call('HMGET', KEYS[1], 'id', 'created', 'replaces')
         """;
 
     private readonly IDatabase _db;
@@ -31,15 +41,24 @@ public sealed class RedisChannelStore : IChannelStore
     private readonly RedisKey _followUps;
     private readonly RedisKey _changes;
     private readonly RedisKey _changeCounter;
+    private readonly RedisKey _epoch;
+    private readonly int _minReplicas;
+    private readonly TimeSpan _replicaTimeout;
 
     /// <param name="prefix">Key prefix (default "wt"); tests use a unique one per run.</param>
     /// <param name="maxChanges">Approximate length kept of the index change feed; a reader further behind reloads.</param>
-    public RedisChannelStore(IConnectionMultiplexer redis, string prefix = "wt", int maxChanges = 100_000)
+    /// <param name="minReplicas">Replicas that must acknowledge an upload's writes before it returns (0: no WAIT).</param>
+    /// <param name="replicaTimeout">Bound of that wait (default 1 s).</param>
+    public RedisChannelStore(IConnectionMultiplexer redis, string prefix = "wt", int maxChanges = 100_000, int minReplicas = 0, TimeSpan? replicaTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(redis);
+        ArgumentOutOfRangeException.ThrowIfNegative(minReplicas);
         _db = redis.GetDatabase();
         _prefix = prefix;
         _maxChanges = maxChanges;
+        _minReplicas = minReplicas;
+        _replicaTimeout = replicaTimeout ?? TimeSpan.FromSeconds(1);
+        _epoch = $"{prefix}:{{meta}}:epoch";
         _accounts = $"{prefix}:{{ix}}:acct";
         _versions = $"{prefix}:{{ix}}:ver";
         _deadlines = $"{prefix}:{{ix}}:deadline";
@@ -115,6 +134,7 @@ public sealed class RedisChannelStore : IChannelStore
         {
             // 3. Index and deadline (global slot), only once the record exists.
             await ReindexAsync(metadata).ConfigureAwait(false);
+            await WaitForReplicasAsync().ConfigureAwait(false);
             if (code == 6)
             {
                 // 4. A takeover: the old holder no longer pays for the channel (its own slot, so
@@ -137,6 +157,8 @@ public sealed class RedisChannelStore : IChannelStore
                 {
                     await ReindexAsync(stored.Metadata).ConfigureAwait(false);
                 }
+                // The first attempt may have failed its WAIT: a receipt for the replay needs the replicas too.
+                await WaitForReplicasAsync().ConfigureAwait(false);
                 return new StoreResult(StoreOutcome.Unchanged, BundleReceipt.FromBytes((byte[])result[1]!), metadata.Round);
             case 4:
                 return new StoreResult(StoreOutcome.Stale, null, ulong.Parse((string)result[1]!, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture));
@@ -144,6 +166,82 @@ public sealed class RedisChannelStore : IChannelStore
                 return new StoreResult(StoreOutcome.Conflict, null, null);
         }
     }
+
+    /// <summary>
+    /// WAIT counts this connection's writes up to now, which include the upload's (the replay path
+    /// writes the index again, after the record in the replication stream). The multiplexed
+    /// connection is blocked meanwhile: at most <c>replicaTimeout</c>, only when replicas lag.
+    /// </summary>
+    private async Task WaitForReplicasAsync()
+    {
+        if (_minReplicas == 0)
+        {
+            return;
+        }
+        var acknowledged = (long)await _db.ExecuteAsync("WAIT", _minReplicas, (long)_replicaTimeout.TotalMilliseconds).ConfigureAwait(false);
+        if (acknowledged < _minReplicas)
+        {
+            throw new StoreReplicationException(acknowledged, _minReplicas, _replicaTimeout);
+        }
+    }
+
+    /// <summary>
+    /// AOF on is durable; off (RDB snapshots at best) is not. CONFIG GET first; where CONFIG is
+    /// renamed or forbidden (managed Redis, ACLs), INFO persistence reports the same switch; when
+    /// both are refused the answer is Unknown, which the guard treats as not durable.
+    /// </summary>
+    public async Task<StorePersistence> GetPersistenceAsync(CancellationToken ct)
+    {
+        string configProblem;
+        try
+        {
+            var reply = (RedisResult[])(await _db.ExecuteAsync("CONFIG", "GET", "appendonly").ConfigureAwait(false))!;
+            if (reply.Length >= 2)
+            {
+                var on = string.Equals((string?)reply[1], "yes", StringComparison.OrdinalIgnoreCase);
+                return new StorePersistence(on ? PersistenceKind.Persistent : PersistenceKind.NotPersistent, $"appendonly {(string?)reply[1]}");
+            }
+            configProblem = "CONFIG GET appendonly returned nothing";
+        }
+        catch (RedisServerException e)
+        {
+            configProblem = $"CONFIG GET refused ({e.Message})";
+        }
+        try
+        {
+            var info = (string?)await _db.ExecuteAsync("INFO", "persistence").ConfigureAwait(false) ?? "";
+            var line = info.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("aof_enabled:", StringComparison.Ordinal));
+            if (line is not null)
+            {
+                var on = line.EndsWith(":1", StringComparison.Ordinal);
+                return new StorePersistence(on ? PersistenceKind.Persistent : PersistenceKind.NotPersistent, $"{configProblem}; INFO persistence: {line}");
+            }
+            return new StorePersistence(PersistenceKind.Unknown, $"{configProblem}; INFO persistence has no aof_enabled");
+        }
+        catch (RedisServerException e)
+        {
+            return new StorePersistence(PersistenceKind.Unknown, $"{configProblem}; INFO refused ({e.Message})");
+        }
+    }
+
+    public async Task<StoreEpoch?> GetEpochAsync(CancellationToken ct)
+    {
+        var values = await _db.HashGetAsync(_epoch, ["id", "created", "replaces"]).ConfigureAwait(false);
+        return values[0].IsNull ? null : ParseEpoch(values[0], values[1], values[2]);
+    }
+
+    public async Task<StoreEpoch> InitializeEpochAsync(StoreEpoch candidate, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        var values = (RedisValue[])(await _db.ScriptEvaluateAsync(InitializeEpochScript, [_epoch],
+            [candidate.Id.ToString("N"), candidate.CreatedAt.ToUnixTimeMilliseconds(), candidate.Replaces?.ToString("N") ?? ""]).ConfigureAwait(false))!;
+        await WaitForReplicasAsync().ConfigureAwait(false);
+        return ParseEpoch(values[0], values[1], values[2]);
+    }
+
+    private static StoreEpoch ParseEpoch(RedisValue id, RedisValue created, RedisValue replaces) =>
+        new(Guid.ParseExact((string)id!, "N"), DateTimeOffset.FromUnixTimeMilliseconds((long)created),
+            replaces.IsNullOrEmpty ? null : Guid.ParseExact((string)replaces!, "N"));
 
     private Task ReindexAsync(ChannelMetadata metadata) =>
         _db.ScriptEvaluateAsync(RedisScripts.Reindex, [_accounts, _versions, _deadlines, _changes, _changeCounter],
@@ -197,6 +295,18 @@ public sealed class RedisChannelStore : IChannelStore
     public Task ScheduleFollowUpAsync(ChannelId channelId, ulong dueTime, CancellationToken ct) =>
         _db.SortedSetAddAsync(_followUps, channelId.ToBytes(), dueTime);
 
+    // Compare and remove in one step: a responder moving the follow-up later meanwhile keeps it.
+    private const string CompleteFollowUpScript = """
+        local due = redis.call('ZSCORE', KEYS[1], ARGV[1])
+        if due and tonumber(due) <= tonumber(ARGV[2]) then
+          return redis.call('ZREM', KEYS[1], ARGV[1])
+        end
+        return 0
+        """;
+
+    public Task CompleteFollowUpAsync(ChannelId channelId, ulong answeredUpTo, CancellationToken ct) =>
+        _db.ScriptEvaluateAsync(CompleteFollowUpScript, [_followUps], [channelId.ToBytes(), answeredUpTo]);
+
     public Task RemoveScheduledAsync(ChannelId channelId, ScheduleKind kind, CancellationToken ct) =>
         _db.SortedSetRemoveAsync(kind == ScheduleKind.Deadline ? _deadlines : _followUps, channelId.ToBytes());
 
@@ -235,6 +345,11 @@ public sealed class RedisChannelStore : IChannelStore
         var (lastId, lastNumber) = ParseCursor(cursor);
         var result = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.ReadChanges, [_changes, _changeCounter], [lastId, max]).ConfigureAwait(false))!;
         var counter = long.Parse((string)result[0]!, CultureInfo.InvariantCulture);
+        if (counter < lastNumber)
+        {
+            // The counter went back: the store was wiped or replaced since the cursor was taken.
+            return new WatchedIndexChanges([], cursor, Gap: true);
+        }
         var entries = (RedisResult[])result[1]!;
         var changes = ImmutableArray.CreateBuilder<WatchedIndexChange>(entries.Length);
         var expected = lastNumber + 1;

@@ -21,10 +21,25 @@ public sealed class LeaseLostException : Exception
 }
 
 /// <summary>
+/// The cursor is missing and nothing says where to resume: neither this process's memory, nor
+/// Tower:Tailer:StartAfterLedger, nor a store this process has just created.
+/// </summary>
+public sealed class CursorLostException : Exception
+{
+    public CursorLostException() : base("cursor lost: set Tower:Tailer:StartAfterLedger") { }
+
+    public CursorLostException(string message) : base(message) { }
+
+    public CursorLostException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>
 /// Reads closed ledgers in order from the persisted cursor and turns them into triggers: activity
 /// on watched accounts, deadlines within reach, follow-ups that became due. The cursor advances
 /// only after the ledger's triggers are confirmed by the broker, and only while this replica holds
 /// the lease, so a crash or failover replays (never skips) a ledger; responders are idempotent.
+/// A missing cursor (a wiped store) is never replaced by the network's latest ledger unless this
+/// process has just created the store: see <see cref="StartingPointAsync"/>.
 /// </summary>
 public sealed class LedgerTailer
 {
@@ -32,6 +47,7 @@ public sealed class LedgerTailer
     private readonly ILease _lease;
     private readonly ITailerCursor _cursor;
     private readonly LedgerWatermark? _watermark;
+    private readonly LedgerClock? _clock;
     private readonly WatchedIndexSync _index;
     private readonly IChannelStore _store;
     private readonly ITriggerPublisher _publisher;
@@ -39,10 +55,13 @@ public sealed class LedgerTailer
     private readonly TimeProvider _time;
     private readonly TailerOptions _options;
     private readonly DeadlineOptions _deadline;
+    private readonly StoreGuard _storeGuard;
     private readonly ILogger<LedgerTailer> _log;
     private readonly Dictionary<(ChannelId, ScheduleKind), ulong> _lastScheduledTrigger = [];
     private long _lastProgressTicks;
     private long _appliedLedger;
+    // The last ledger this process applied and stored as the cursor (0: none): outlives a wiped store.
+    private long _lastStoredCursor;
     private DateTimeOffset _lastLagCheck = DateTimeOffset.MinValue;
 
     /// <summary>
@@ -67,8 +86,10 @@ public sealed class LedgerTailer
         IOptions<TailerOptions> options,
         IOptions<DeadlineOptions> deadline,
         TailerStatus status,
+        StoreGuard storeGuard,
         ILogger<LedgerTailer> log,
-        LedgerWatermark? watermark = null)
+        LedgerWatermark? watermark = null,
+        LedgerClock? clock = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(deadline);
@@ -76,6 +97,7 @@ public sealed class LedgerTailer
         _lease = lease;
         _cursor = cursor;
         _watermark = watermark;
+        _clock = clock;
         _index = index;
         _store = store;
         _publisher = publisher;
@@ -84,6 +106,7 @@ public sealed class LedgerTailer
         _options = options.Value;
         _deadline = deadline.Value;
         Status = status;
+        _storeGuard = storeGuard;
         _log = log;
     }
 
@@ -114,6 +137,11 @@ public sealed class LedgerTailer
                 {
                     await LeadAsync(token, backoff, ct).ConfigureAwait(false);
                 }
+                catch (CursorLostException)
+                {
+                    await ReleaseQuietlyAsync(token).ConfigureAwait(false);
+                    throw;
+                }
                 finally
                 {
                     if (ct.IsCancellationRequested)
@@ -125,6 +153,21 @@ public sealed class LedgerTailer
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 break;
+            }
+            catch (CursorLostException e)
+            {
+                // Give the lease up: a replica that knows the cursor (or created the store) can take over.
+                _log.LogError("Tailer stopped: {Problem}", e.Message);
+                _metrics.TailerLeader.Set(0);
+                Status.Set(TailerState.Stalled, problem: e.Message);
+                try
+                {
+                    await Delay(backoff.NextDelay(), ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    break;
+                }
             }
             catch (LeaseLostException)
             {
@@ -258,11 +301,12 @@ public sealed class LedgerTailer
         var cursor = await _cursor.GetAsync(ct).ConfigureAwait(false);
         if (cursor is null)
         {
-            cursor = _options.StartAfterLedger ?? (await _ledger.GetLatestLedgerAsync(ct).ConfigureAwait(false)).Sequence;
+            cursor = await StartingPointAsync(ct).ConfigureAwait(false);
             if (!await _cursor.AdvanceAsync(lease, cursor.Value, ct).ConfigureAwait(false))
             {
                 throw new LeaseLostException();
             }
+            Interlocked.Exchange(ref _lastStoredCursor, cursor.Value);
         }
 
         await _index.LoadAsync(ct).ConfigureAwait(false);
@@ -295,6 +339,7 @@ public sealed class LedgerTailer
 
             cursor = seq;
             Interlocked.Exchange(ref _appliedLedger, seq);
+            Interlocked.Exchange(ref _lastStoredCursor, seq);
             backoff.Reset();
             MarkProgress();
             _metrics.TailerCursor.Set(seq);
@@ -307,6 +352,37 @@ public sealed class LedgerTailer
         }
     }
 
+    /// <summary>
+    /// Where to resume when the store holds no cursor. In order: the last cursor this process
+    /// stored (a wiped store: resuming right after it replays nothing twice and skips nothing, and
+    /// no lookback would help, since the bundles went with the cursor; re-uploads are triggered at
+    /// once instead), then Tower:Tailer:StartAfterLedger, then the network's latest ledger, but only
+    /// for a store this process has just initialised. Anything else would silently skip ledgers
+    /// that may hold a breach: the tailer stops and says so.
+    /// </summary>
+    private async Task<uint> StartingPointAsync(CancellationToken ct)
+    {
+        // Read the epoch again now: a wipe the periodic check has not seen yet must not pass for a new store.
+        await _storeGuard.CheckAsync(ct).ConfigureAwait(false);
+        if (Interlocked.Read(ref _lastStoredCursor) is > 0 and var known)
+        {
+            _log.LogWarning("The tailer cursor is missing from the store; writing back ledger {Ledger}, the last this process applied", known);
+            _metrics.TailerCursorRestores.Inc();
+            return (uint)known;
+        }
+        if (_options.StartAfterLedger is { } configured)
+        {
+            return configured;
+        }
+        if (_storeGuard.IsNewStore)
+        {
+            return (await _ledger.GetLatestLedgerAsync(ct).ConfigureAwait(false)).Sequence;
+        }
+        throw new CursorLostException(_storeGuard.IsRecovering
+            ? "cursor lost with the store epoch: set Tower:Tailer:StartAfterLedger (e.g. the last cursor the logs or watchtower_tailer_cursor_ledger show)"
+            : "cursor lost: the store has an epoch but no tailer cursor; set Tower:Tailer:StartAfterLedger");
+    }
+
     /// <summary>Publishes every trigger of one ledger (activity, due deadlines, due follow-ups) and waits for the broker.</summary>
     public async Task ProcessAsync(ClosedLedger ledger, CancellationToken ct)
     {
@@ -315,6 +391,7 @@ public sealed class LedgerTailer
         await _index.CatchUpAsync(ct).ConfigureAwait(false);
 
         var header = ledger.Header;
+        _clock?.Observe(header.CloseTime);
         var closeTime = (ulong)header.CloseTime.ToUnixTimeSeconds();
         var now = _time.GetUtcNow();
         var triggers = new List<TriggerChannel>();

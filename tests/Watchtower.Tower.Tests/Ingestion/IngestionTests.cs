@@ -63,12 +63,11 @@ public abstract class IngestionHost : IAsyncLifetime
         services.AddMassTransit(x =>
         {
             x.AddTowerIngestionConsumers();
-            x.AddReceiveObserver<IngestFaultObserver>();
-            x.AddRequestClient<UploadBundle>(new Uri($"queue:{TowerQueues.UploadBundle(Prefix)}"), RequestTimeout.After(s: 30));
-            x.AddRequestClient<ForgetChannel>(new Uri($"queue:{TowerQueues.ForgetChannel(Prefix)}"), RequestTimeout.After(s: 30));
-            x.AddRequestClient<AuditChannel>(new Uri($"queue:{TowerQueues.AuditChannel(Prefix)}"), RequestTimeout.After(s: 30));
-            x.AddRequestClient<RegisterSubscription>(new Uri($"queue:{TowerQueues.Subscriptions(Prefix)}"), RequestTimeout.After(s: 30));
-            x.AddRequestClient<RenewSubscription>(new Uri($"queue:{TowerQueues.Subscriptions(Prefix)}"), RequestTimeout.After(s: 30));
+            x.AddRequestClient<UploadBundle>(TowerQueues.SendAddress(TowerQueues.UploadBundle(Prefix)), RequestTimeout.After(s: 30));
+            x.AddRequestClient<ForgetChannel>(TowerQueues.SendAddress(TowerQueues.ForgetChannel(Prefix)), RequestTimeout.After(s: 30));
+            x.AddRequestClient<AuditChannel>(TowerQueues.SendAddress(TowerQueues.AuditChannel(Prefix)), RequestTimeout.After(s: 30));
+            x.AddRequestClient<RegisterSubscription>(TowerQueues.SendAddress(TowerQueues.Subscriptions(Prefix)), RequestTimeout.After(s: 30));
+            x.AddRequestClient<RenewSubscription>(TowerQueues.SendAddress(TowerQueues.Subscriptions(Prefix)), RequestTimeout.After(s: 30));
             ConfigureTransport(x);
         });
         _services = services.BuildServiceProvider();
@@ -90,7 +89,7 @@ public abstract class IngestionHost : IAsyncLifetime
 
     /// <summary>Sends a one-way command to one of this host's queues, as wallets and operators do.</summary>
     public async Task SendAsync<T>(Func<string, string> queue, T message) where T : class =>
-        await (await Bus.GetSendEndpoint(new Uri($"queue:{queue(Prefix)}"))).Send(message);
+        await (await Bus.GetSendEndpoint(TowerQueues.SendAddress(queue(Prefix)))).Send(message);
 
     /// <summary>Sends a request and waits for its answer (<typeparamref name="TOk"/>) or the refusal.</summary>
     public async Task<(TOk? Ok, BundleRejected? Rejected)> RequestAsync<TRequest, TOk>(TRequest request) where TRequest : class where TOk : class

@@ -25,7 +25,7 @@ public sealed class WalletAuditTests : IClassFixture<RabbitMqRedisHost>
         Assert.NotNull((await _host.RegisterAsync(_host.Registration(id, channel.WalletIdentity.AccountId, _host.Time.GetUtcNow()))).Ok);
         var uploads = System.Threading.Channels.Channel.CreateUnbounded<UploadOutcome>();
         var address = new TowerAddress(_host.ReceiptKey.AccountId, _host.SealingKey.PublicKey,
-            new Uri("queue:" + TowerQueues.UploadBundle(_host.Prefix)), new Uri("queue:" + TowerQueues.AuditChannel(_host.Prefix)));
+            TowerQueues.SendAddress(TowerQueues.UploadBundle(_host.Prefix)), TowerQueues.SendAddress(TowerQueues.AuditChannel(_host.Prefix)));
         // The client's clock never moves: no periodic audit, no timeout; the test audits explicitly.
         var options = new TowerClientOptions { RequestTimeout = Patience, AuditInterval = null };
         await using var client = new WalletTowerClient(_host.Bus, address, id, channel.WalletIdentity, new FakeTimeProvider(), options, o => uploads.Writer.TryWrite(o));

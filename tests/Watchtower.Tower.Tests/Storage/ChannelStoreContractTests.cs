@@ -42,6 +42,18 @@ public abstract class ChannelStoreContractTests
     }
 
     [Fact]
+    public async Task Epoch_IsWrittenOnlyIntoAStoreWithoutOne_AndReadBack()
+    {
+        var store = CreateStore();
+        Assert.Null(await store.GetEpochAsync(Ct));
+        var first = new StoreEpoch(Guid.NewGuid(), DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_123), null);
+
+        Assert.Equal(first, await store.InitializeEpochAsync(first, Ct));
+        Assert.Equal(first, await store.InitializeEpochAsync(first with { Id = Guid.NewGuid(), Replaces = first.Id }, Ct));
+        Assert.Equal(first, await store.GetEpochAsync(Ct));
+    }
+
+    [Fact]
     public async Task Subscription_RoundTrips()
     {
         var store = CreateStore();
@@ -322,6 +334,23 @@ public abstract class ChannelStoreContractTests
 
         await store.RemoveScheduledAsync(id, ScheduleKind.FollowUp, Ct);
         Assert.Empty(await store.DueAsync(500, 10, Ct));
+    }
+
+    [Fact]
+    public async Task CompletingAFollowUp_RemovesItOnlyIfItWasDueByTheAnsweringLedger()
+    {
+        var store = CreateStore();
+        var id = _channel.ChannelId();
+        await store.ScheduleFollowUpAsync(id, 500, Ct);
+
+        // Moved later (to 600) by another responder before this one, which answered ledger time 550, completes.
+        await store.ScheduleFollowUpAsync(id, 600, Ct);
+        await store.CompleteFollowUpAsync(id, 550, Ct);
+        Assert.Equal([new ScheduledItem(id, ScheduleKind.FollowUp, 600)], (await store.DueAsync(1000, 10, Ct)).ToArray());
+
+        await store.CompleteFollowUpAsync(id, 600, Ct);
+        Assert.Empty(await store.DueAsync(1000, 10, Ct));
+        await store.CompleteFollowUpAsync(id, 700, Ct); // nothing scheduled: no effect, no error
     }
 
     [Fact]

@@ -9,6 +9,7 @@ using Watchtower.Ledger;
 using Watchtower.Stellar;
 using Watchtower.Tower.Hosting;
 using Watchtower.Tower.Ingestion;
+using Watchtower.Tower.Observability;
 using Watchtower.Tower.Storage;
 using Watchtower.Tower.Tailing;
 using Watchtower.Tower.Tests.Storage;
@@ -76,10 +77,11 @@ internal sealed class PipelineRig : IAsyncDisposable
         };
     }
 
-    public async Task<IHost> StartAsync(WatchtowerRoles roles, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="overrides">Settings replacing the rig's (a null value removes one), e.g. Tower:Redis through a <see cref="TcpForwarder"/>.</param>
+    public async Task<IHost> StartAsync(WatchtowerRoles roles, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Ledger:Url"] = "http://127.0.0.1:9/",
             ["Ledger:NetworkPassphrase"] = Channel.Network.Passphrase,
@@ -98,13 +100,23 @@ internal sealed class PipelineRig : IAsyncDisposable
             ["Tower:Deadline:SafetyMargin"] = "00:00:00",
             ["Tower:Responder:RetryInitialDelay"] = "00:00:00.01",
             ["Tower:Responder:RetryMaxDelay"] = "00:00:00.1",
-        });
-        if (settings is not null)
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {
-            builder.Configuration.AddInMemoryCollection(settings);
+            if (value is null)
+            {
+                settings.Remove(key);
+            }
+            else
+            {
+                settings[key] = value;
+            }
         }
+        builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSingleton<ILedgerClient>(Ledger);
+        // Each host its own registry: metrics read by a test are this host's, not a parallel test's.
+        builder.Services.AddSingleton(new TowerMetrics(new Prometheus.CollectorRegistry()));
         builder.Services.AddWatchtower(builder.Configuration);
         var host = builder.Build();
         await host.StartAsync();

@@ -39,8 +39,10 @@ internal sealed class ResponderRig : IDisposable
         var responderOptions = Options.Create(new ResponderOptions { RetryInitialDelay = TimeSpan.Zero, RetryMaxDelay = TimeSpan.Zero });
         var submitter = new TransactionSubmitter(Ledger, Options.Create(new FeeOptions()), responderOptions, Metrics, Time,
             NullLogger<TransactionSubmitter>.Instance, FeePayer);
+        Clock = new LedgerClock(Time);
+        Retries = new RetrySchedule(Time);
         Responder = new ChannelResponder(Store, Ledger, Identity, submitter, Options.Create(new DeadlineOptions { SafetyMargin = TimeSpan.Zero }),
-            Metrics, Time, NullLogger<ChannelResponder>.Instance);
+            responderOptions, Retries, Clock, Metrics, Time, NullLogger<ChannelResponder>.Instance);
         Ingestor = new BundleIngestor(Store, Identity, new LedgerWatermark(), Metrics, Time,
             new SubscriptionRateLimiter(Time, 1_000, 1_000), new OperatorAuthority(null));
     }
@@ -53,6 +55,8 @@ internal sealed class ResponderRig : IDisposable
     public TowerMetrics Metrics { get; }
     public FeeAccount FeePayer { get; }
     public ChannelResponder Responder { get; }
+    public RetrySchedule Retries { get; }
+    public LedgerClock Clock { get; }
     public BundleIngestor Ingestor { get; }
     public Guid Subscription { get; } = Guid.NewGuid();
     public List<object> Events { get; } = [];
@@ -67,12 +71,33 @@ internal sealed class ResponderRig : IDisposable
 
     public ulong SnapshotMinTime => TestChannel.RoundStart(Round) + TestChannel.TimeoutClaim + TestChannel.TimeoutClaimDelay;
 
-    public async Task UploadAsync(ulong round = Round)
+    public async Task UploadAsync(ulong round = Round, Bundle? bundle = null)
     {
         await Store.PutSubscriptionAsync(new Subscription(Subscription, Channel.WalletIdentity.AccountId, 10, 1 << 20, DateTimeOffset.MaxValue), default);
-        var sealedBundle = Channel.Seal(Channel.Bundle(round), Identity.SealingKey.PublicKey);
+        var sealedBundle = Channel.Seal(bundle ?? Channel.Bundle(round), Identity.SealingKey.PublicKey);
         var result = await Ingestor.IngestAsync(Subscription, sealedBundle.ToArray(), default);
         Xunit.Assert.IsType<IngestResult.Accepted>(result);
+    }
+
+    /// <summary>TIMEOUT_CLAIM of <see cref="FarDeadlineBundle"/>: its deadline watch stays far off.</summary>
+    public const ulong LongTimeoutClaim = 100_000;
+
+    /// <summary>
+    /// The round's bundle with a TIMEOUT_CLAIM of <see cref="LongTimeoutClaim"/>: nothing is due until
+    /// something happens on the ledger (the default bundle's deadline is due from the start).
+    /// </summary>
+    public Bundle FarDeadlineBundle()
+    {
+        var m = TestChannel.RoundStart(Round);
+        var bounds = new TimeBounds(m, m + LongTimeoutClaim);
+        var snapshotMinTime = m + LongTimeoutClaim + TestChannel.TimeoutClaimDelay;
+        return Channel.Bundle(Round) with
+        {
+            Ratchet = Channel.Ratchet(Round, 0, bounds: bounds),
+            RatchetTimeBounds = bounds,
+            Snapshots = Channel.Snapshots(Round, minTime: snapshotMinTime),
+            SnapshotMinTime = snapshotMinTime,
+        };
     }
 
     /// <summary>Closes a ledger (optionally far later) and lets the responder handle a trigger of that ledger.</summary>

@@ -73,6 +73,17 @@ internal sealed class SimulatedLedger : ILedgerClient
         }
     }
 
+    /// <summary>While set, every request (reads and submissions) throws as if the API were unreachable; ledgers still close.</summary>
+    public bool Unreachable { get; set; }
+
+    private void ThrowIfUnreachable()
+    {
+        if (Unreachable)
+        {
+            throw new HttpRequestException("simulated ledger API outage");
+        }
+    }
+
     /// <summary>When set, the next N submissions throw as if the API were unreachable.</summary>
     public int FailNextSubmissions { get; set; }
 
@@ -122,6 +133,7 @@ internal sealed class SimulatedLedger : ILedgerClient
 
     public Task<AccountSnapshot?> LoadAccountAsync(AccountId id, CancellationToken ct)
     {
+        ThrowIfUnreachable();
         lock (_gate)
         {
             return Task.FromResult(_accounts.TryGetValue(id, out var seq)
@@ -136,6 +148,7 @@ internal sealed class SimulatedLedger : ILedgerClient
     public Task<SubmitOutcome> SubmitAsync(TransactionEnvelope envelope, CancellationToken ct)
     {
         OnSubmit?.Invoke();
+        ThrowIfUnreachable();
         lock (_gate)
         {
             if (FailNextSubmissions > 0)
@@ -150,6 +163,7 @@ internal sealed class SimulatedLedger : ILedgerClient
 
     public Task<LedgerHeaderInfo> GetLatestLedgerAsync(CancellationToken ct)
     {
+        ThrowIfUnreachable();
         lock (_gate)
         {
             return Task.FromResult(_closed.Count > 0
@@ -158,8 +172,9 @@ internal sealed class SimulatedLedger : ILedgerClient
         }
     }
 
-    public Task<FeeStatsInfo> GetFeeStatsAsync(CancellationToken ct) =>
-        Task.FromResult(new FeeStatsInfo(100, MinFeePerOperation, MinFeePerOperation, MinFeePerOperation, 0.95));
+    public Task<FeeStatsInfo> GetFeeStatsAsync(CancellationToken ct) => Unreachable
+        ? Task.FromException<FeeStatsInfo>(new HttpRequestException("simulated ledger API outage"))
+        : Task.FromResult(new FeeStatsInfo(100, MinFeePerOperation, MinFeePerOperation, MinFeePerOperation, 0.95));
 
     public async IAsyncEnumerable<ClosedLedger> StreamLedgersAsync(uint afterLedger, [EnumeratorCancellation] CancellationToken ct)
     {

@@ -40,7 +40,9 @@ public sealed class LedgerTailerTests : IDisposable
                 RetryInitialDelay = TimeSpan.FromSeconds(1),
                 RetryMaxDelay = TimeSpan.FromSeconds(1),
             }),
-            Options.Create(new DeadlineOptions()), _status, NullLogger<LedgerTailer>.Instance);
+            Options.Create(new DeadlineOptions()), _status,
+            new StoreGuard(_store, Options.Create(new StoreOptions()), _metrics, _time, NullLogger<StoreGuard>.Instance),
+            NullLogger<LedgerTailer>.Instance);
     }
 
     private sealed class FlakyPublisher : ITriggerPublisher

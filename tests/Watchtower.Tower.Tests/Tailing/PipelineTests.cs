@@ -146,4 +146,38 @@ public class PipelineTests
         Assert.True(DateTime.UtcNow - died < TimeSpan.FromSeconds(8), $"takeover took {DateTime.UtcNow - died}");
         await PipelineRig.Eventually(() => rig.EscrowSequence == rig.R.Value, "the breach countered by B");
     }
+
+    [Fact]
+    public async Task StoreDownWhenABreachIsTriggered_TheTriggerIsRetriedUnacknowledged_NotDeadLettered_AndCounteredOnceItIsBack()
+    {
+        await using var rig = new PipelineRig();
+        var parts = Storage.TestServers.Redis.Split(':');
+        await using var redis = new TcpForwarder(parts[0], int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
+        redis.Open();
+        var tail = await rig.StartAsync(WatchtowerRoles.Tail);
+        // The responder reaches Redis through the forwarder; short timeouts so that each attempt fails fast.
+        var respond = await rig.StartAsync(WatchtowerRoles.Respond, new Dictionary<string, string?>
+        {
+            ["Tower:Redis"] = $"127.0.0.1:{redis.Port},asyncTimeout=500,syncTimeout=500,connectTimeout=500",
+            ["Tower:Responder:StoreRetryMaxDelay"] = "00:00:00.2",
+            ["Tower:Startup:RetryMaxDelay"] = "00:00:00.5",
+        });
+        await rig.UploadAsync(tail);
+        var metrics = respond.Services.GetRequiredService<Watchtower.Tower.Observability.TowerMetrics>();
+        var storeDown = metrics.ResponderRetries.WithLabels("store_unavailable");
+
+        redis.Close();
+        rig.Ledger.Apply(rig.Channel.Ratchet(1, participant: 1));
+        rig.Ledger.CloseLedger();
+        // More attempts than MassTransit's retry (8) allowed before moving the trigger to _error.
+        await PipelineRig.Eventually(() => storeDown.Value >= 10, "the trigger retried while the store is down", seconds: 60);
+        Assert.Equal(rig.Channel.RatchetTarget(1).Value, rig.EscrowSequence);
+
+        redis.Open();
+
+        await PipelineRig.Eventually(() => rig.EscrowSequence == rig.R.Value, "the breach countered once the store is back", seconds: 60);
+        Assert.Equal(0, metrics.DeadLetters.WithLabels(MassTransitTriggerPublisher.QueueFor(rig.Prefix), "fault").Value);
+        // Stopped before the forwarder is disposed: a host stopping with its Redis gone waits out its timeouts.
+        await rig.StopAsync(respond);
+    }
 }

@@ -141,6 +141,17 @@ function waitFor(pred, ms, describe) {
   await server.submitTransaction(tx);
   account = await server.loadAccount(alice.publicKey());
   out.data = { attr: account.data_attr['config.memo_required'], fetched: (await account.data({ key: 'config.memo_required' })).value };
+  // An operation the network does not model: 400 tx_not_supported, under the SDK's hash.
+  tx = new TransactionBuilder(account, opts)
+    .addOperation(Operation.manageSellOffer({ selling: Asset.native(), buying: new Asset('USD', bob.publicKey()), amount: '1', price: '1' }))
+    .setTimeout(0).build();
+  tx.sign(alice);
+  try {
+    await server.submitTransaction(tx);
+    out.notSupported = { status: 200 };
+  } catch (e) {
+    out.notSupported = { ...codes(e), hash: e.response.data.extras.hash, expectedHash: Buffer.from(tx.hash()).toString('hex') };
+  }
   // SEP-29: the SDK refuses to pay an account that requires a memo, reading its data entry first.
   tx = new TransactionBuilder(await server.loadAccount(bob.publicKey()), opts)
     .addOperation(Operation.payment({ destination: alice.publicKey(), asset: Asset.native(), amount: '1' })).setTimeout(0).build();

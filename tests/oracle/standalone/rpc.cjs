@@ -1,5 +1,5 @@
 // Drives the standalone network's Stellar RPC through the official SDK's rpc.Server.
-const { rpc, Horizon, Keypair, TransactionBuilder, Operation, xdr } = require('@stellar/stellar-sdk');
+const { rpc, Horizon, Keypair, TransactionBuilder, Operation, Asset, xdr } = require('@stellar/stellar-sdk');
 
 const passphrase = process.env.NETWORK_PASSPHRASE;
 const server = new rpc.Server(process.env.RPC_URL, { allowHttp: true });
@@ -30,6 +30,17 @@ const out = {};
 
   const again = await server.sendTransaction(tx);
   out.resend = { status: again.status, error: again.errorResult ? again.errorResult.result.type : null };
+
+  // An operation the network does not model: ERROR with a txNOT_SUPPORTED result, under the SDK's hash.
+  const offer = new TransactionBuilder(account, { fee: '100', networkPassphrase: passphrase })
+    .addOperation(Operation.manageSellOffer({ selling: Asset.native(), buying: new Asset('USD', alice.publicKey()), amount: '1', price: '1' }))
+    .setTimeout(0).build();
+  offer.sign(alice);
+  const refused = await server.sendTransaction(offer);
+  out.notSupported = {
+    status: refused.status, hash: refused.hash, expectedHash: Buffer.from(offer.hash()).toString('hex'),
+    error: refused.errorResult ? refused.errorResult.result.type : null,
+  };
 
   const missing = await server.getTransaction('00'.repeat(32));
   out.missing = missing.status;

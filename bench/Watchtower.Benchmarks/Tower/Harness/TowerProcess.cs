@@ -28,6 +28,9 @@ internal static class TowerProcess
             ["Tower:Redis"] = options.Redis,
             ["Tower:RabbitMq"] = options.RabbitMq.ToString(),
             ["Tower:KeyPrefix"] = prefix,
+            // The ingest bench preloads uploads with "queue:" sends before any consumer declares the
+            // queue (so as a classic queue), timing the tower apart from the wallets' publishing.
+            ["Tower:Bus:QuorumQueues"] = "false",
             ["Tower:Keys:ReceiptSecret"] = receiptKey.Seed.ToString(),
             ["Tower:Keys:SealingKey"] = Convert.ToBase64String(sealingKey),
         };
