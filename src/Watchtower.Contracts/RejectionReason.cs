@@ -23,8 +23,16 @@ public enum RejectionReason
     InvalidContent = 10,
     /// <summary>The bundle is for another network than the tower's.</summary>
     NetworkMismatch = 11,
-    /// <summary>The channel id is already held by another subscription.</summary>
+    /// <summary>The channel id is held by another subscription at an equal or later round.</summary>
     ChannelConflict = 12,
+    /// <summary>An operator command that is not signed by the tower's operator key (or no operator key is configured).</summary>
+    NotAuthorized = 13,
+    /// <summary>An operator command not issued after the last one applied to the subscription (a replay).</summary>
+    ReplayedCommand = 14,
+    /// <summary>A registration naming another wallet key than the subscription's, without the explicit replace flag.</summary>
+    WalletKeyConflict = 15,
+    /// <summary>The subscription sent more than its rate allows; try again later.</summary>
+    RateLimited = 16,
 }
 
 /// <summary>The precise protocol violation behind <see cref="RejectionReason.InvalidContent"/>.</summary>
@@ -118,6 +126,10 @@ public static class RejectionReasonLabels
         RejectionReason.InvalidContent => "invalid_content",
         RejectionReason.NetworkMismatch => "network_mismatch",
         RejectionReason.ChannelConflict => "channel_conflict",
+        RejectionReason.NotAuthorized => "not_authorized",
+        RejectionReason.ReplayedCommand => "replayed_command",
+        RejectionReason.WalletKeyConflict => "wallet_key_conflict",
+        RejectionReason.RateLimited => "rate_limited",
         _ => "unknown",
     };
 }

@@ -7,11 +7,11 @@ using Watchtower.Stellar;
 namespace Watchtower.TowerClient;
 
 /// <summary>The tower a wallet uses: its public keys (as the operator publishes them) and its queues.</summary>
-/// <param name="ReceiptKey">The ed25519 key the tower signs receipts with.</param>
+/// <param name="ReceiptKey">The ed25519 key the tower signs receipts and audit statements with.</param>
 /// <param name="SealingKey">The X25519 key bundles are sealed to.</param>
-/// <param name="Subscriptions">Where <see cref="RegisterSubscription"/> / <see cref="RenewSubscription"/> go.</param>
 /// <param name="Uploads">Where <see cref="UploadBundle"/> requests go.</param>
-public sealed record TowerAddress(AccountId ReceiptKey, TowerPublicKey SealingKey, Uri Subscriptions, Uri Uploads);
+/// <param name="Audits">Where <see cref="AuditChannel"/> requests go.</param>
+public sealed record TowerAddress(AccountId ReceiptKey, TowerPublicKey SealingKey, Uri Uploads, Uri Audits);
 
 /// <summary>Timing of uploads: how long one request may take, and the backoff while the tower is unreachable.</summary>
 public sealed record TowerClientOptions
@@ -21,7 +21,31 @@ public sealed record TowerClientOptions
     public TimeSpan FirstRetry { get; init; } = TimeSpan.FromSeconds(1);
 
     public TimeSpan MaxRetry { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often each receipted channel is audited (the tower proves it still holds the round); null: never.</summary>
+    public TimeSpan? AuditInterval { get; init; } = TimeSpan.FromMinutes(10);
 }
+
+public enum AuditStatus
+{
+    /// <summary>The tower signed that it holds the receipted round, with the receipted bundle's hash.</summary>
+    Held,
+    /// <summary>The tower signed that it holds nothing for the channel (e.g. its store was wiped): re-uploaded.</summary>
+    NotHeld,
+    /// <summary>The tower holds another round than the receipted one: re-uploaded.</summary>
+    WrongRound,
+    /// <summary>The tower holds other bytes than the receipted bundle: re-uploaded.</summary>
+    WrongHash,
+    /// <summary>The answer is not the tower's signed answer to this request (key, signature, nonce): re-uploaded.</summary>
+    BadStatement,
+    /// <summary>No answer in time: re-uploaded (the upload retries until the tower answers).</summary>
+    Unreachable,
+    /// <summary>The tower refused the audit (typed reason), e.g. rate limited: tried again at the next audit.</summary>
+    Rejected,
+}
+
+/// <summary>What one audit of one channel found; <paramref name="Reuploaded"/> when the latest bundle was queued again.</summary>
+public sealed record AuditOutcome(ChannelId Channel, ulong Round, AuditStatus Status, bool Reuploaded, string? Problem);
 
 public enum UploadStatus
 {
@@ -44,6 +68,8 @@ public sealed record UploadOutcome(ChannelId Channel, ulong Round, int SealedByt
 /// signed receipt, and while the tower is unreachable retries with a doubling, capped backoff.
 /// Only the latest round of a channel matters to the tower, so a newer round replaces a queued
 /// older one. Every attempt is reported to <c>report</c> (called from the loop; keep it quick).
+/// Every <see cref="TowerClientOptions.AuditInterval"/> it asks the tower to prove it still holds
+/// each receipted round and re-uploads the bundle when the proof is missing or wrong (reported to <c>audited</c>).
 /// </summary>
 public sealed class WalletTowerClient : IBundleSink, IAsyncDisposable
 {
@@ -59,10 +85,14 @@ public sealed class WalletTowerClient : IBundleSink, IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stop = new();
+    private readonly Dictionary<ChannelId, (SealedBundle Latest, BundleReceipt? Receipt)> _channels = [];
+    private readonly Action<AuditOutcome> _audited;
     private readonly Task _loop;
+    private readonly Task _auditLoop;
     private bool _busy;
 
-    public WalletTowerClient(IBus bus, TowerAddress tower, Guid subscription, KeyPair walletIdentity, TimeProvider time, TowerClientOptions options, Action<UploadOutcome> report)
+    public WalletTowerClient(IBus bus, TowerAddress tower, Guid subscription, KeyPair walletIdentity, TimeProvider time, TowerClientOptions options,
+        Action<UploadOutcome> report, Action<AuditOutcome>? audited = null)
     {
         ArgumentNullException.ThrowIfNull(bus);
         ArgumentNullException.ThrowIfNull(tower);
@@ -77,24 +107,12 @@ public sealed class WalletTowerClient : IBundleSink, IAsyncDisposable
         _time = time;
         _options = options;
         _report = report;
+        _audited = audited ?? (_ => { });
         _loop = Task.Run(() => UploadLoopAsync(_stop.Token));
+        _auditLoop = options.AuditInterval is { } interval ? Task.Run(() => AuditLoopAsync(interval, _stop.Token)) : Task.CompletedTask;
     }
 
     public Guid Subscription => _subscription;
-
-    /// <summary>Create (or replace) this wallet's subscription at the tower: the operator's message, for towers that let wallets subscribe themselves.</summary>
-    public async Task RegisterAsync(int maxChannels, long maxBytes, DateTimeOffset expiresAt, CancellationToken ct)
-    {
-        var endpoint = await _bus.GetSendEndpoint(_tower.Subscriptions).ConfigureAwait(false);
-        await endpoint.Send(new RegisterSubscription(_subscription, _identity.AccountId.ToString(), maxChannels, maxBytes, expiresAt), ct).ConfigureAwait(false);
-    }
-
-    /// <summary>Extend the subscription (and optionally change its quota).</summary>
-    public async Task RenewAsync(DateTimeOffset expiresAt, int? maxChannels, long? maxBytes, CancellationToken ct)
-    {
-        var endpoint = await _bus.GetSendEndpoint(_tower.Subscriptions).ConfigureAwait(false);
-        await endpoint.Send(new RenewSubscription(_subscription, expiresAt, maxChannels, maxBytes), ct).ConfigureAwait(false);
-    }
 
     /// <summary>Seal the round's bundle and queue it (the close round has none); returns at once, the upload happens in the background.</summary>
     public Task PublishAsync(ChannelBundle bundle, CancellationToken ct)
@@ -120,6 +138,10 @@ public sealed class WalletTowerClient : IBundleSink, IAsyncDisposable
             }
 
             _queued[sealedBundle.ChannelId] = sealedBundle;
+            if (!_channels.TryGetValue(sealedBundle.ChannelId, out var known) || known.Latest.Round < sealedBundle.Round)
+            {
+                _channels[sealedBundle.ChannelId] = (sealedBundle, known.Receipt);
+            }
         }
 
         _wake.Release();
@@ -145,6 +167,7 @@ public sealed class WalletTowerClient : IBundleSink, IAsyncDisposable
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
+        await _auditLoop.ConfigureAwait(false);
         _stop.Dispose();
         _wake.Dispose();
     }
@@ -192,6 +215,16 @@ public sealed class WalletTowerClient : IBundleSink, IAsyncDisposable
                 else
                 {
                     backoff = _options.FirstRetry;
+                    if (outcome is { Status: UploadStatus.Accepted, Receipt: { } receipt })
+                    {
+                        lock (_gate)
+                        {
+                            if (_channels.TryGetValue(next.ChannelId, out var known) && known.Latest.Round == receipt.Round)
+                            {
+                                _channels[next.ChannelId] = (known.Latest, receipt);
+                            }
+                        }
+                    }
                     _report(outcome);
                 }
 
@@ -221,7 +254,89 @@ public sealed class WalletTowerClient : IBundleSink, IAsyncDisposable
     /// is a one-way message on another queue, so the first upload can overtake it).
     /// </summary>
     private static bool Retried(UploadStatus status, RejectionReason? reason) =>
-        status == UploadStatus.Unreachable || reason == RejectionReason.UnknownSubscription;
+        status == UploadStatus.Unreachable || reason is RejectionReason.UnknownSubscription or RejectionReason.RateLimited;
+
+    private async Task AuditLoopAsync(TimeSpan interval, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(interval, _time, ct).ConfigureAwait(false);
+                await AuditAsync(ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // disposed
+        }
+    }
+
+    /// <summary>
+    /// Audits every channel whose latest round has a receipt, once: asks the tower for its signed
+    /// statement, checks it against the receipt, re-uploads the latest bundle when it does not
+    /// match, and reports each outcome (also returned).
+    /// </summary>
+    public async Task<IReadOnlyList<AuditOutcome>> AuditAsync(CancellationToken ct)
+    {
+        List<(SealedBundle Latest, BundleReceipt Receipt)> receipted;
+        lock (_gate)
+        {
+            receipted = [.. _channels.Values.Where(c => c.Receipt is not null && c.Receipt.Round == c.Latest.Round).Select(c => (c.Latest, c.Receipt!))];
+        }
+
+        var outcomes = new List<AuditOutcome>(receipted.Count);
+        foreach (var (latest, receipt) in receipted)
+        {
+            var (status, problem) = await AuditOneAsync(receipt, ct).ConfigureAwait(false);
+            var reupload = status is not (AuditStatus.Held or AuditStatus.Rejected);
+            if (reupload)
+            {
+                Queue(latest);
+            }
+
+            var outcome = new AuditOutcome(latest.ChannelId, latest.Round, status, reupload, problem);
+            _audited(outcome);
+            outcomes.Add(outcome);
+        }
+
+        return outcomes;
+    }
+
+    private async Task<(AuditStatus Status, string? Problem)> AuditOneAsync(BundleReceipt receipt, CancellationToken ct)
+    {
+        var request = AuditSignature.Request(_subscription, receipt.ChannelId, _identity);
+        using var limit = new CancellationTokenSource(_options.RequestTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, limit.Token);
+        try
+        {
+            var client = _bus.CreateRequestClient<AuditChannel>(_tower.Audits, RequestTimeout.After(ms: (int)_options.RequestTimeout.TotalMilliseconds));
+            var response = await client.GetResponse<ChannelAudited, BundleRejected>(request, linked.Token).ConfigureAwait(false);
+            if (response.Is(out Response<BundleRejected>? rejected))
+            {
+                return (AuditStatus.Rejected, $"audit refused: {rejected.Message.Reason} {rejected.Message.Detail}".TrimEnd());
+            }
+
+            if (!response.Is(out Response<ChannelAudited>? answered) || !AuditSignature.IsValidAnswer(answered.Message, request, _tower.ReceiptKey))
+            {
+                return (AuditStatus.BadStatement, "the answer is not the tower's signed statement for this request");
+            }
+
+            var statement = answered.Message;
+            return !statement.Held ? (AuditStatus.NotHeld, "the tower says it does not hold the channel")
+                : statement.Round != receipt.Round ? (AuditStatus.WrongRound, $"the tower holds round {statement.Round}, the receipt is for round {receipt.Round}")
+                : !statement.BundleHash.AsSpan().SequenceEqual(receipt.BundleHash.Bytes) ? (AuditStatus.WrongHash, "the tower holds other bytes than the receipted bundle")
+                : (AuditStatus.Held, null);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return (AuditStatus.Unreachable, $"tower unreachable: no audit answer within {_options.RequestTimeout.TotalSeconds} s");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return (AuditStatus.Unreachable, "tower unreachable: " + e.Message);
+        }
+    }
 
     private async Task<UploadOutcome> UploadAsync(SealedBundle sealedBundle, TimeSpan retry, CancellationToken ct)
     {

@@ -37,19 +37,28 @@ public sealed partial class TwoTerminalChannelTests
         {
             Assert.True(await EventuallyAsync(() => tower.Tailer.Current.Cursor >= startAfter, pumpLedgers: false, ct), "the tower's tailer did not start");
 
-            string[] towerFlags =
+            // The tower's operator issues each wallet its subscription; wallets cannot open one.
+            var subscriptions = new Dictionary<AccountId, Guid> { [_alice.AccountId] = Guid.NewGuid(), [_bob.AccountId] = Guid.NewGuid() };
+            var towerOperator = tower.Operator(TimeProvider.System, TowerPatience);
+            foreach (var (wallet, id) in subscriptions)
+            {
+                Assert.NotNull((await towerOperator.RegisterAsync(id, wallet, 10, 1_000_000, DateTimeOffset.UtcNow.AddDays(365), ct)).Changed);
+            }
+
+            string[] TowerFlags(KeyPair wallet) =>
             [
                 "--tower-amqp", rabbit!, "--tower-receipt-key", tower.ReceiptKey.ToString(), "--tower-sealing-key", tower.SealingKey.ToString(), "--tower-prefix", tower.KeyPrefix,
+                "--subscription", subscriptions[wallet.AccountId].ToString(),
             ];
             var alice = Start([
                 "channel", "host", "--listen", "127.0.0.1:0", "--horizon", Horizon, "-n", "standalone",
                 "--wallet", _alice.Seed.ToString(), "--deposit", "500", "--funder", _funder.Seed.ToString(),
-                "--peer", _bob.AccountId.ToString(), "--state", State("alice"), "--poll", "200ms", "--json", .. towerFlags]);
+                "--peer", _bob.AccountId.ToString(), "--state", State("alice"), "--poll", "200ms", "--json", .. TowerFlags(_alice)]);
             alice.Listen = (string)(await alice.ExpectAsync("listening", ct))["listen"]!;
             // Bob uses the same tower: it watches his side of the channel under its own channel id.
             var bob = Start([
                 "channel", "join", "--connect", alice.Listen, "--listen", "127.0.0.1:0", "--horizon", Horizon, "-n", "standalone",
-                "--wallet", _bob.Seed.ToString(), "--deposit", "300", "--state", State("bob"), "--poll", "200ms", "--json", .. towerFlags]);
+                "--wallet", _bob.Seed.ToString(), "--deposit", "300", "--state", State("bob"), "--poll", "200ms", "--json", .. TowerFlags(_bob)]);
             await alice.ExpectAsync("ready", ct);
             await bob.ExpectAsync("ready", ct);
             await alice.ExpectAsync("uploaded", ct, e => (long)e["round"]! == 0);
@@ -148,6 +157,7 @@ public sealed partial class TwoTerminalChannelTests
             (["--tower-receipt-key", receipt], "need --tower-amqp"),
             (["--tower-amqp", "amqp://127.0.0.1:5672/", "--tower-receipt-key", receipt], "--tower-sealing-key"),
             (["--tower-amqp", "http://127.0.0.1:5672/", "--tower-receipt-key", receipt, "--tower-sealing-key", sealing.PublicKey.ToString()], "amqp://"),
+            (["--tower-amqp", "amqp://127.0.0.1:5672/", "--tower-receipt-key", receipt, "--tower-sealing-key", sealing.PublicKey.ToString()], "--subscription"),
             (["--tower-amqp", "amqp://127.0.0.1:5672/", "--tower-receipt-key", receipt, "--tower-sealing-key", sealing.PublicKey.ToString(), "--subscription", "x"], "GUID"),
         })
         {

@@ -52,7 +52,7 @@ public sealed class ServiceConfigurationTests
             }
 
             File.WriteAllText(Path.Combine(keys.FullName, "fee-account"), KeyPair.Random().Seed.ToString());
-            var chart = TemplateExpander.ForChart(Repo.ChartDir, $"keys:\n  mountPath: {keys.FullName}\n  feeAccountSecretFile: fee-account\n");
+            var chart = TemplateExpander.ForChart(Repo.ChartDir, $"keys:\n  mountPath: {keys.FullName}\n  feeAccountSecretFile: fee-account\n  operatorKey: {KeyPair.Random().AccountId}\n");
             var environment = PodEnvironment(chart, role);
             var args = ContainerArgs(chart, role);
 
@@ -105,12 +105,13 @@ public sealed class ServiceConfigurationTests
     public void EveryTowerKeyTheChartSets_NamesAnOptionProperty()
     {
         var environment = PodEnvironment(ChartFixture.AllEnabled, "tail")
-            .Concat(PodEnvironment(TemplateExpander.ForChart(Repo.ChartDir, "keys:\n  feeAccountSecretFile: fee\nconfig:\n  rabbitMqNodes: rabbit-0:5672,rabbit-1\n"), "tail"))
+            .Concat(PodEnvironment(TemplateExpander.ForChart(Repo.ChartDir, $"keys:\n  feeAccountSecretFile: fee\n  operatorKey: {KeyPair.Random().AccountId}\nconfig:\n  rabbitMqNodes: rabbit-0:5672,rabbit-1\n"), "tail"))
             .Where(kv => kv.Key.StartsWith("Tower__", StringComparison.Ordinal) || kv.Key.StartsWith("Ledger__", StringComparison.Ordinal))
             .DistinctBy(kv => kv.Key)
             .ToList();
         Assert.Contains(environment, kv => kv.Key == "Tower__Keys__FeeAccountSecretFile");
         Assert.Contains(environment, kv => kv.Key == "Tower__RabbitMqNodes" && kv.Value == "rabbit-0:5672,rabbit-1");
+        Assert.Contains(environment, kv => kv.Key == "Tower__Keys__OperatorKey");
 
         foreach (var section in environment.GroupBy(kv => kv.Key[..kv.Key.LastIndexOf("__", StringComparison.Ordinal)].Replace("__", ":", StringComparison.Ordinal)))
         {

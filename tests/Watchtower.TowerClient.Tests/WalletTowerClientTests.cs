@@ -21,6 +21,7 @@ public sealed class WalletTowerClientTests : IAsyncLifetime
         RequestTimeout = TimeSpan.FromMilliseconds(300),
         FirstRetry = TimeSpan.FromSeconds(1),
         MaxRetry = TimeSpan.FromSeconds(4),
+        AuditInterval = TimeSpan.FromHours(1),
     };
 
     private readonly TestChannel _channel = new();
@@ -30,13 +31,16 @@ public sealed class WalletTowerClientTests : IAsyncLifetime
     private readonly Channel<UploadOutcome> _outcomes = Channel.CreateUnbounded<UploadOutcome>();
     private readonly List<ulong> _received = [];
     private readonly List<RegisterSubscription> _registered = [];
-    private readonly Channel<RenewSubscription> _renewed = Channel.CreateUnbounded<RenewSubscription>();
+    private readonly Channel<AuditOutcome> _audits = Channel.CreateUnbounded<AuditOutcome>();
     private readonly Guid _subscription = Guid.NewGuid();
     private IBusControl _bus = null!;
     private WalletTowerClient _client = null!;
 
     /// <summary>How the tower answers an upload: a message to respond with, or null for silence.</summary>
     private Func<SealedBundle, object?> _tower = _ => null;
+
+    /// <summary>How the tower answers an audit (default: it holds what it last receipted).</summary>
+    private Func<AuditChannel, object?> _auditor = _ => null;
 
     public async Task InitializeAsync()
     {
@@ -55,20 +59,27 @@ public sealed class WalletTowerClientTests : IAsyncLifetime
                     await context.RespondAsync(answer);
                 }
             }));
-            cfg.ReceiveEndpoint("subscriptions", e => e.Handler<RegisterSubscription>(context =>
+            cfg.ReceiveEndpoint("subscriptions", e => e.Handler<RegisterSubscription>(async context =>
             {
                 lock (_registered)
                 {
                     _registered.Add(context.Message);
                 }
 
-                return Task.CompletedTask;
+                var m = context.Message;
+                await context.RespondAsync(new SubscriptionChanged(m.SubscriptionId, m.WalletKey, m.MaxChannels, m.MaxBytes, m.ExpiresAt));
             }));
-            cfg.ReceiveEndpoint("renewals", e => e.Handler<RenewSubscription>(context => _renewed.Writer.WriteAsync(context.Message).AsTask()));
+            cfg.ReceiveEndpoint("audits", e => e.Handler<AuditChannel>(async context =>
+            {
+                if (_auditor(context.Message) is { } answer)
+                {
+                    await context.RespondAsync(answer);
+                }
+            }));
         });
         await _bus.StartAsync();
-        var address = new TowerAddress(_towerReceipt.AccountId, _towerSealing.PublicKey, new Uri("queue:subscriptions"), new Uri("queue:uploads"));
-        _client = new WalletTowerClient(_bus, address, _subscription, _channel.WalletIdentity, _time, Options, o => _outcomes.Writer.TryWrite(o));
+        var address = new TowerAddress(_towerReceipt.AccountId, _towerSealing.PublicKey, new Uri("queue:uploads"), new Uri("queue:audits"));
+        _client = new WalletTowerClient(_bus, address, _subscription, _channel.WalletIdentity, _time, Options, o => _outcomes.Writer.TryWrite(o), o => _audits.Writer.TryWrite(o));
     }
 
     public async Task DisposeAsync()
@@ -136,7 +147,7 @@ public sealed class WalletTowerClientTests : IAsyncLifetime
         Assert.Contains(nameof(ReceiptCheck.WrongTower), outcome.Problem, StringComparison.Ordinal);
         Assert.Null(outcome.Receipt);
         Assert.Null(outcome.RetryIn);
-        Assert.Equal([3UL], Received());
+        Assert.Equal(3UL, Received()[^1]);
     }
 
     [Fact]
@@ -170,7 +181,6 @@ public sealed class WalletTowerClientTests : IAsyncLifetime
     {
         var registered = false;
         _tower = b => registered ? Accept(_towerReceipt)(b) : Reject(b, RejectionReason.UnknownSubscription);
-        await _client.RegisterAsync(5, 10_000, _time.GetUtcNow().AddDays(30), CancellationToken.None);
         _client.Queue(Sealed(0));
 
         var refused = await NextAsync();
@@ -180,24 +190,96 @@ public sealed class WalletTowerClientTests : IAsyncLifetime
         _time.Advance(Options.FirstRetry);
 
         Assert.Equal(UploadStatus.Accepted, (await NextAsync()).Status);
-        var registration = Assert.Single(_registered);
-        Assert.Equal((_subscription, _channel.WalletIdentity.AccountId.ToString()), (registration.SubscriptionId, registration.WalletKey));
     }
 
     [Fact]
-    public async Task Renew_SendsTheSubscriptionsNewExpiryAndQuota()
+    public async Task Operator_SignsItsCommandsForThisTowerOnly_WithGrowingIssueTimes()
     {
-        var renewals = new WalletTowerClient(
-            _bus, new TowerAddress(_towerReceipt.AccountId, _towerSealing.PublicKey, new Uri("queue:renewals"), new Uri("queue:uploads")),
-            _subscription, _channel.WalletIdentity, _time, Options, _ => { });
-        await using (renewals)
-        {
-            var until = _time.GetUtcNow().AddDays(90);
-            await renewals.RenewAsync(until, maxChannels: 3, maxBytes: null, CancellationToken.None);
+        var operatorKey = KeyPair.Random();
+        var tower = new TowerOperator(_bus, operatorKey, _towerReceipt.AccountId, new Uri("queue:subscriptions"), _time, Patience);
+        var id = Guid.NewGuid();
 
-            using var limit = new CancellationTokenSource(Patience);
-            Assert.Equal(new RenewSubscription(_subscription, until, 3, null), await _renewed.Reader.ReadAsync(limit.Token));
+        var (first, _) = await tower.RegisterAsync(id, _channel.WalletIdentity.AccountId, 5, 10_000, _time.GetUtcNow().AddDays(30), CancellationToken.None);
+        var (second, _) = await tower.RegisterAsync(id, _channel.WalletIdentity.AccountId, 6, 10_000, _time.GetUtcNow().AddDays(30), CancellationToken.None);
+
+        Assert.Equal((id, 5, 6), (first!.SubscriptionId, first.MaxChannels, second!.MaxChannels));
+        RegisterSubscription[] sent;
+        lock (_registered)
+        {
+            sent = [.. _registered];
         }
+
+        Assert.Equal(2, sent.Length);
+        Assert.All(sent, c => Assert.True(OperatorCommands.IsSignedBy(c, operatorKey.AccountId, _towerReceipt.AccountId)));
+        Assert.All(sent, c => Assert.False(OperatorCommands.IsSignedBy(c, operatorKey.AccountId, KeyPair.Random().AccountId)));
+        Assert.False(OperatorCommands.IsSignedBy(sent[0] with { MaxChannels = 500 }, operatorKey.AccountId, _towerReceipt.AccountId));
+        Assert.True(sent[1].IssuedAt > sent[0].IssuedAt);
+    }
+
+    [Fact]
+    public async Task Audit_OfAReceiptedRound_IsHeld_WhenTheTowerSignsTheReceiptedHash()
+    {
+        var upload = await UploadedAsync(3);
+        _auditor = a => AuditSignature.Statement(_towerReceipt, a, 3, upload.ToArray(), held: true, "");
+
+        var outcome = Assert.Single(await _client.AuditAsync(CancellationToken.None));
+
+        Assert.Equal((AuditStatus.Held, false, 3UL), (outcome.Status, outcome.Reuploaded, outcome.Round));
+        Assert.Equal(3UL, Received()[^1]);
+    }
+
+    [Theory]
+    [InlineData("not-held", AuditStatus.NotHeld)]
+    [InlineData("wrong-round", AuditStatus.WrongRound)]
+    [InlineData("wrong-hash", AuditStatus.WrongHash)]
+    [InlineData("wrong-key", AuditStatus.BadStatement)]
+    [InlineData("wrong-nonce", AuditStatus.BadStatement)]
+    [InlineData("silent", AuditStatus.Unreachable)]
+    public async Task Audit_WithAMissingOrWrongAnswer_ReuploadsTheLatestBundle(string answer, AuditStatus expected)
+    {
+        var upload = await UploadedAsync(3);
+        _auditor = a => answer switch
+        {
+            "not-held" => AuditSignature.Statement(_towerReceipt, a, 0, default, held: false, ""),
+            "wrong-round" => AuditSignature.Statement(_towerReceipt, a, 2, upload.ToArray(), held: true, ""),
+            "wrong-hash" => AuditSignature.Statement(_towerReceipt, a, 3, [1, 2, 3], held: true, ""),
+            "wrong-key" => AuditSignature.Statement(KeyPair.Random(), a, 3, upload.ToArray(), held: true, ""),
+            "wrong-nonce" => AuditSignature.Statement(_towerReceipt, a with { Nonce = new byte[AuditSignature.NonceSize] }, 3, upload.ToArray(), held: true, ""),
+            _ => null,
+        };
+
+        var before = Received().Length;
+        var outcome = Assert.Single(await _client.AuditAsync(CancellationToken.None));
+
+        Assert.Equal((expected, true), (outcome.Status, outcome.Reuploaded));
+        Assert.Equal(UploadStatus.Accepted, (await NextAsync()).Status);
+        Assert.Equal(before + 1, Received().Length);
+    }
+
+    [Fact]
+    public async Task Audits_RunOnTheClientsClock_AndAreReported()
+    {
+        var upload = await UploadedAsync(1);
+        _auditor = a => AuditSignature.Statement(_towerReceipt, a, 1, upload.ToArray(), held: true, "");
+
+        using var limit = new CancellationTokenSource(Patience);
+        AuditOutcome? outcome = null;
+        while (outcome is null)
+        {
+            // The loop may not have started its wait yet: keep moving the clock until it reports.
+            _time.Advance(Options.AuditInterval!.Value);
+            using var tick = CancellationTokenSource.CreateLinkedTokenSource(limit.Token);
+            tick.CancelAfter(TimeSpan.FromMilliseconds(100));
+            try
+            {
+                outcome = await _audits.Reader.ReadAsync(tick.Token);
+            }
+            catch (OperationCanceledException) when (!limit.IsCancellationRequested)
+            {
+            }
+        }
+
+        Assert.Equal((AuditStatus.Held, 1UL), (outcome.Status, outcome.Round));
     }
 
     [Fact]
@@ -212,6 +294,25 @@ public sealed class WalletTowerClientTests : IAsyncLifetime
         Assert.Equal((UploadStatus.Rejected, RejectionReason.StaleRound), (outcome.Status, outcome.Reason));
         Assert.Null(outcome.RetryIn);
         Assert.Equal([2UL], Received());
+    }
+
+    /// <summary>Uploads a round the tower receipts, and returns what was uploaded.</summary>
+    private async Task<SealedBundle> UploadedAsync(ulong round)
+    {
+        _tower = Accept(_towerReceipt);
+        var upload = Sealed(round);
+        _client.Queue(upload);
+        // A first request on a loaded machine may outlast the short timeout: its retry then lands.
+        var outcome = await NextAsync();
+        while (outcome is { Status: UploadStatus.Unreachable, RetryIn: { } retry })
+        {
+            _time.Advance(retry);
+            outcome = await NextAsync();
+        }
+
+        Assert.Equal(UploadStatus.Accepted, outcome.Status);
+        await _client.WhenIdleAsync(new CancellationTokenSource(Patience).Token);
+        return upload;
     }
 
     private SealedBundle Sealed(ulong round) => _channel.Seal(_channel.Bundle(round), _towerSealing.PublicKey);

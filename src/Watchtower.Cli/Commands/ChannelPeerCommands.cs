@@ -88,7 +88,7 @@ public static class ChannelPeerCommands
 
         public Option<string> Prefix { get; } = new("--tower-prefix") { Description = "The tower's key prefix, which names its queues", DefaultValueFactory = _ => "wt" };
 
-        public Option<string> Subscription { get; } = new("--subscription") { Description = "The subscription the tower's operator issued to your wallet key (GUID); without it the wallet opens its own" };
+        public Option<string> Subscription { get; } = new("--subscription") { Description = "The subscription the tower's operator issued to your wallet key (GUID); required with --tower-amqp: a wallet cannot open one itself" };
 
         public Option<string> Timeout { get; } = new("--tower-timeout") { Description = "How long an upload may wait for the tower's answer before it is retried", DefaultValueFactory = _ => "10s" };
 
@@ -100,8 +100,8 @@ public static class ChannelPeerCommands
             return timeout > TimeSpan.Zero ? timeout : throw new FormatException($"--tower-timeout must be positive, got {parse.GetValue(Timeout)}");
         }
 
-        /// <summary>The tower settings, null when --tower-amqp is absent; <c>Register</c> when the wallet opens its own subscription.</summary>
-        public (TowerSettings Settings, bool Register)? Parse(ParseResult parse)
+        /// <summary>The tower settings, null when --tower-amqp is absent.</summary>
+        public TowerSettings? Parse(ParseResult parse)
         {
             if (parse.GetValue(Amqp) is not { } amqp)
             {
@@ -117,9 +117,9 @@ public static class ChannelPeerCommands
                 throw new FormatException($"--tower-amqp must be an amqp:// or amqps:// URI, got {amqp}");
             }
 
-            var subscription = parse.GetValue(Subscription);
-            var id = subscription is null ? Guid.NewGuid() : Guid.TryParse(subscription, out var g) ? g : throw new FormatException($"--subscription must be a GUID, got {subscription}");
-            return (new TowerSettings(uri, AccountId.Parse(receipt), TowerPublicKey.Parse(sealing), parse.GetValue(Prefix)!, id), subscription is null);
+            var subscription = parse.GetValue(Subscription) ?? throw new FormatException("--tower-amqp needs --subscription (the GUID the tower's operator issued to your wallet key)");
+            var id = Guid.TryParse(subscription, out var g) ? g : throw new FormatException($"--subscription must be a GUID, got {subscription}");
+            return new TowerSettings(uri, AccountId.Parse(receipt), TowerPublicKey.Parse(sealing), parse.GetValue(Prefix)!, id);
         }
     }
 
@@ -162,7 +162,7 @@ public static class ChannelPeerCommands
             ChannelTimeouts timeouts;
             Stroops amount;
             TimeSpan interval;
-            (TowerSettings Settings, bool Register)? tower;
+            TowerSettings? tower;
             TimeSpan towerTimeout;
             try
             {
@@ -200,8 +200,8 @@ public static class ChannelPeerCommands
 
             output.Emit("listening", $"listening on {transport.LocalEndpoint} as {me.AccountId}; joiners run `channel join --connect {address}`", ("listen", transport.LocalEndpoint.ToString()), ("identity", me.AccountId.ToString()));
             var terms = new HostTerms(LocalParticipant.Create(me, new Deposit(Asset.Native, amount)), payer, joiners, address, timeouts, parse.GetValue(fee));
-            await using var link = tower is { } t ? TowerLink.Start(t.Settings, t.Register, me, towerTimeout, output, TimeProvider.System) : null;
-            var env = Environment(transport, ledger, dir, url, interval, output, tower?.Settings, link);
+            await using var link = tower is { } t ? TowerLink.Start(t, me, towerTimeout, output, TimeProvider.System) : null;
+            var env = Environment(transport, ledger, dir, url, interval, output, tower, link);
             return await OpenAndServeAsync(() => RemoteOpening.HostAsync(terms, env, ct), transport, ledger, output, env.Poll, ct).ConfigureAwait(false);
         });
         return command;
@@ -244,7 +244,7 @@ public static class ChannelPeerCommands
             JoinPolicy policy;
             AccountId? expected = null;
             TimeSpan interval;
-            (TowerSettings Settings, bool Register)? tower;
+            TowerSettings? tower;
             TimeSpan towerTimeout;
             try
             {
@@ -301,8 +301,8 @@ public static class ChannelPeerCommands
             }
 
             output.Emit("listening", $"listening on {transport.LocalEndpoint} as {me.AccountId}; joining {hostIdentity} at {hostAddress}", ("listen", transport.LocalEndpoint.ToString()), ("identity", me.AccountId.ToString()), ("host", hostIdentity.ToString()));
-            await using var link = tower is { } t ? TowerLink.Start(t.Settings, t.Register, me, towerTimeout, output, TimeProvider.System) : null;
-            var env = Environment(transport, ledger, dir, url, interval, output, tower?.Settings, link);
+            await using var link = tower is { } t ? TowerLink.Start(t, me, towerTimeout, output, TimeProvider.System) : null;
+            var env = Environment(transport, ledger, dir, url, interval, output, tower, link);
             var participant = LocalParticipant.Create(me, new Deposit(Asset.Native, amount));
             return await OpenAndServeAsync(
                 () => RemoteOpening.JoinAsync(participant, address, new PeerContact(hostIdentity, hostAddress), policy, env, ct),
@@ -335,7 +335,7 @@ public static class ChannelPeerCommands
             PeerSession session;
             byte[] stored;
             TimeSpan interval;
-            (TowerSettings Settings, bool Register)? tower;
+            TowerSettings? tower;
             TimeSpan towerTimeout;
             try
             {
@@ -345,7 +345,7 @@ public static class ChannelPeerCommands
                 session = await PeerSession.LoadAsync(dir, ct).ConfigureAwait(false);
                 if (tower is { } given)
                 {
-                    session = session with { Tower = given.Settings };
+                    session = session with { Tower = given };
                     await session.SaveAsync(dir, ct).ConfigureAwait(false);
                 }
                 stored = await new FileChannelStore(PeerSession.StatePathIn(dir)).LoadAsync(ct).ConfigureAwait(false)
@@ -374,7 +374,7 @@ public static class ChannelPeerCommands
             }
 
             // Opening frames a peer may still send (readiness, parameters again) are set aside, not refused as malformed.
-            await using var link = session.Tower is { } settings ? TowerLink.Start(settings, tower?.Register ?? false, keys.Wallet, towerTimeout, output, TimeProvider.System) : null;
+            await using var link = session.Tower is { } settings ? TowerLink.Start(settings, keys.Wallet, towerTimeout, output, TimeProvider.System) : null;
             var runtime = await ParticipantRuntime.RestoreAsync(
                 new OpeningFilter(transport), ledger, new FileChannelStore(PeerSession.StatePathIn(dir)), link?.Sink ?? new RecordingBundleSink(), ct).ConfigureAwait(false);
             if (link is not null)

@@ -133,8 +133,13 @@ public sealed class DemoRunner
         var identity = KeyPair.Random();
         var uploads = new List<UploadOutcome>();
         await using var aliceTower = new WalletTowerClient(tower.Bus, tower.Address, subscription, identity, _wall, new TowerClientOptions(), o => Uploaded(uploads, o));
-        await aliceTower.RegisterAsync(maxChannels: 10, maxBytes: 1_000_000, _wall.GetUtcNow().AddDays(365), ct).ConfigureAwait(false);
-        await tower.WaitForSubscriptionAsync(subscription, _wall, _options.ReactionTimeout, ct).ConfigureAwait(false);
+        // The operator (the demo holds the embedded tower's operator key) issues it; a wallet cannot.
+        var (registered, refused) = await tower.Operator(_wall, _options.ReactionTimeout)
+            .RegisterAsync(subscription, identity.AccountId, maxChannels: 10, maxBytes: 1_000_000, _wall.GetUtcNow().AddDays(365), ct).ConfigureAwait(false);
+        if (registered is null)
+        {
+            throw new InvalidOperationException($"the tower refused the subscription: {refused!.Reason} {refused.Detail}");
+        }
         _say.Detail($"subscription {subscription}, wallet identity {identity.AccountId}");
         // Bob keeps every round he signed, as any wallet could: that is what he will cheat with.
         var bobSink = new RecordingBundleSink();

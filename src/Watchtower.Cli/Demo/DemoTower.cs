@@ -24,17 +24,20 @@ namespace Watchtower.Cli.Demo;
 /// The tower, composed exactly as the service host composes it (<c>services.AddWatchtower</c>, all
 /// roles: ingestion, tailer, responders) but inside the demo's process: in-memory bus and store by
 /// default, or RabbitMQ and Redis. It tails the standalone network through its Horizon API like
-/// any deployment would. The demo only talks to it through the bus (subscriptions, uploads, and
-/// the outcome events it listens to), and reads the tailer's status to know which ledgers it has seen.
+/// any deployment would. The demo only talks to it through the bus (subscriptions signed by the
+/// demo's own operator key, uploads, and the outcome events on the operator-only outcome queue),
+/// and reads the tailer's status to know which ledgers it has seen.
 /// </summary>
 public sealed class DemoTower : IAsyncDisposable
 {
     private readonly IHost _host;
     private readonly HostReceiveEndpointHandle _events;
     private readonly DemoStack? _stack;
+    private readonly KeyPair _operatorKey;
 
-    private DemoTower(IHost host, HostReceiveEndpointHandle events, TowerEvents received, KeyPair receiptKey, TowerPublicKey sealingKey, string keyPrefix, DemoStack? stack)
+    private DemoTower(IHost host, HostReceiveEndpointHandle events, TowerEvents received, KeyPair receiptKey, TowerPublicKey sealingKey, string keyPrefix, DemoStack? stack, KeyPair operatorKey)
     {
+        _operatorKey = operatorKey;
         _host = host;
         _events = events;
         Events = received;
@@ -64,6 +67,11 @@ public sealed class DemoTower : IAsyncDisposable
 
     private Uri SubscriptionQueue => TowerQueues.SendAddress(TowerQueues.Subscriptions(KeyPrefix));
 
+    private static string OutcomeQueue(string prefix) => prefix + "-outcomes";
+
+    /// <summary>The demo as the tower's operator: subscription commands signed with the key the embedded tower was configured with.</summary>
+    public TowerOperator Operator(TimeProvider time, TimeSpan timeout) => new(Bus, _operatorKey, ReceiptKey, SubscriptionQueue, time, timeout);
+
     public static async Task<DemoTower> StartAsync(
         StandaloneServer network, uint startAfterLedger, KeyPair feeAccount, DemoOptions options, DemoNarrator narrator, CancellationToken ct)
     {
@@ -72,6 +80,7 @@ public sealed class DemoTower : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(narrator);
         var stack = options.Stack;
         var receiptKey = KeyPair.Random();
+        var operatorKey = KeyPair.Random();
         using var sealing = TowerSealingKey.Generate();
         // One deployment per run on shared servers: its own Redis keys (and so its own tailer cursor) and responder queue.
         var prefix = stack is null ? "wt" : "demo-" + Guid.NewGuid().ToString("N")[..12];
@@ -83,6 +92,8 @@ public sealed class DemoTower : IAsyncDisposable
             ["Tower:Keys:ReceiptSecret"] = receiptKey.Seed.ToString(),
             ["Tower:Keys:SealingKey"] = Convert.ToBase64String(sealing.ExportPrivateKey()),
             ["Tower:Keys:FeeAccountSecret"] = feeAccount.Seed.ToString(),
+            ["Tower:Keys:OperatorKey"] = operatorKey.AccountId.ToString(),
+            ["Tower:Responder:OutcomeQueue"] = OutcomeQueue(prefix),
             ["Tower:Tailer:StartAfterLedger"] = startAfterLedger.ToString(CultureInfo.InvariantCulture),
             ["Ledger:Url"] = network.HorizonUri.ToString(),
             ["Ledger:NetworkPassphrase"] = network.Network.Passphrase,
@@ -124,8 +135,10 @@ public sealed class DemoTower : IAsyncDisposable
 
         var received = new TowerEvents();
         var bus = host.Services.GetRequiredService<IBus>();
-        var handle = bus.ConnectReceiveEndpoint(new TemporaryEndpointDefinition(), null, e =>
+        // The operator-only queue the responders send outcomes to; bound to no exchange of the message types.
+        var handle = bus.ConnectReceiveEndpoint(OutcomeQueue(prefix), e =>
         {
+            e.ConfigureConsumeTopology = false;
             e.Handler<BreachCountered>(c => received.Add(c.Message));
             e.Handler<DeadlineForceClosed>(c => received.Add(c.Message));
             e.Handler<SnapshotsSubmitted>(c => received.Add(c.Message));
@@ -133,28 +146,11 @@ public sealed class DemoTower : IAsyncDisposable
             e.Handler<ChannelCorrupted>(c => received.Add(c.Message));
         });
         await handle.Ready.ConfigureAwait(false);
-        return new DemoTower(host, handle, received, receiptKey, sealing.PublicKey, prefix, stack);
+        return new DemoTower(host, handle, received, receiptKey, sealing.PublicKey, prefix, stack, operatorKey);
     }
 
     /// <summary>The tower's queues and public keys, as a wallet's <see cref="WalletTowerClient"/> addresses them.</summary>
-    public TowerAddress Address => new(ReceiptKey, SealingKey, SubscriptionQueue, UploadQueue);
-
-    /// <summary>Wait until the tower holds the subscription (registering is a one-way message).</summary>
-    public async Task WaitForSubscriptionAsync(Guid id, TimeProvider wallClock, TimeSpan timeout, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(wallClock);
-        var store = _host.Services.GetRequiredService<TowerChannelStore>();
-        var until = wallClock.GetUtcNow() + timeout;
-        while (await store.GetSubscriptionAsync(id, ct).ConfigureAwait(false) is null)
-        {
-            if (wallClock.GetUtcNow() > until)
-            {
-                throw new TimeoutException("the tower did not register the subscription");
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(50), wallClock, ct).ConfigureAwait(false);
-        }
-    }
+    public TowerAddress Address => new(ReceiptKey, SealingKey, UploadQueue, TowerQueues.SendAddress(TowerQueues.AuditChannel(KeyPrefix)));
 
     public async ValueTask DisposeAsync()
     {
@@ -178,7 +174,7 @@ public sealed class DemoTower : IAsyncDisposable
             var channel = await connection.CreateChannelAsync().ConfigureAwait(false);
             await using (channel.ConfigureAwait(false))
             {
-                foreach (var name in TowerQueues.All(KeyPrefix))
+                foreach (var name in TowerQueues.All(KeyPrefix).Append(OutcomeQueue(KeyPrefix)))
                 {
                     await channel.QueueDeleteAsync(name, ifUnused: false, ifEmpty: false).ConfigureAwait(false);
                     await channel.ExchangeDeleteAsync(name).ConfigureAwait(false);
@@ -213,7 +209,7 @@ public sealed class DemoTower : IAsyncDisposable
     }
 }
 
-/// <summary>The tower's outcome events as they arrive on the bus.</summary>
+/// <summary>The tower's outcome events as they arrive on the operator's outcome queue.</summary>
 public sealed class TowerEvents
 {
     private readonly ConcurrentQueue<object> _events = new();

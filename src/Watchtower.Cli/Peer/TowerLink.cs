@@ -16,42 +16,34 @@ namespace Watchtower.Cli.Peer;
 internal sealed record TowerSettings(Uri Amqp, AccountId ReceiptKey, TowerPublicKey SealingKey, string Prefix, Guid Subscription)
 {
     public TowerAddress Address => new(
-        ReceiptKey, SealingKey, TowerQueues.SendAddress(TowerQueues.Subscriptions(Prefix)), TowerQueues.SendAddress(TowerQueues.UploadBundle(Prefix)));
+        ReceiptKey, SealingKey, TowerQueues.SendAddress(TowerQueues.UploadBundle(Prefix)), TowerQueues.SendAddress(TowerQueues.AuditChannel(Prefix)));
 }
 
 /// <summary>
 /// The participant's tower client for the life of the process: its own bus to the tower's broker
-/// and a <see cref="WalletTowerClient"/> signing uploads with the wallet key. Each upload's fate is
-/// an event line: <c>uploaded round N (receipt ok)</c> or <c>upload failed: …</c>.
+/// and a <see cref="WalletTowerClient"/> signing uploads and audits with the wallet key. Each
+/// upload's fate is an event line: <c>uploaded round N (receipt ok)</c> or <c>upload failed: …</c>;
+/// each periodic audit's too: <c>audit ok: …</c> or <c>audit failed: … (re-uploaded)</c>.
 /// </summary>
 internal sealed class TowerLink : IAsyncDisposable
 {
-    /// <summary>A subscription a wallet opens for itself (no operator-issued --subscription): a year, room for a few channels.</summary>
-    private static readonly TimeSpan SelfSubscription = TimeSpan.FromDays(365);
-
     private readonly TowerBus _bus;
     private readonly WalletTowerClient _client;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _registering;
 
-    private TowerLink(TowerBus bus, WalletTowerClient client, Func<CancellationToken, Task> register)
+    private TowerLink(TowerBus bus, WalletTowerClient client)
     {
         _bus = bus;
         _client = client;
-        _registering = register(_stop.Token);
     }
 
-    /// <summary>
-    /// Connect to the tower in the background. With <paramref name="register"/> (no operator-issued
-    /// subscription) the wallet opens its own subscription once the bus is up; uploads that overtake it are retried.
-    /// </summary>
-    public static TowerLink Start(TowerSettings settings, bool register, KeyPair wallet, TimeSpan requestTimeout, EventOutput output, TimeProvider time)
+    /// <summary>Connect to the tower in the background, under the operator-issued subscription of the settings.</summary>
+    public static TowerLink Start(TowerSettings settings, KeyPair wallet, TimeSpan requestTimeout, EventOutput output, TimeProvider time)
     {
         var options = new TowerClientOptions { RequestTimeout = requestTimeout };
         var bus = TowerBus.StartRabbitMq(settings.Amqp, time, options, e =>
             output.Emit("upload-failed", $"upload failed: cannot reach the tower's broker {settings.Amqp.Host}:{settings.Amqp.Port}: {e.Message}", ("status", "Unreachable"), ("message", e.Message)));
-        var client = new WalletTowerClient(bus.Bus, settings.Address, settings.Subscription, wallet, time, options, o => Report(output, o));
-        return new TowerLink(bus, client, register ? ct => RegisterAsync(bus, client, output, time, ct) : _ => Task.CompletedTask);
+        var client = new WalletTowerClient(bus.Bus, settings.Address, settings.Subscription, wallet, time, options, o => Report(output, o), o => Audited(output, o));
+        return new TowerLink(bus, client);
     }
 
     public IBundleSink Sink => _client;
@@ -62,31 +54,23 @@ internal sealed class TowerLink : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        await _registering.ConfigureAwait(false);
         await _client.DisposeAsync().ConfigureAwait(false);
         await _bus.DisposeAsync().ConfigureAwait(false);
-        _stop.Dispose();
     }
 
-    private static async Task RegisterAsync(TowerBus bus, WalletTowerClient client, EventOutput output, TimeProvider time, CancellationToken ct)
+    private static void Audited(EventOutput output, AuditOutcome o)
     {
-        try
+        var round = checked((long)o.Round);
+        if (o.Status == AuditStatus.Held)
         {
-            if (await bus.Started.WaitAsync(ct).ConfigureAwait(false))
-            {
-                await client.RegisterAsync(maxChannels: 10, maxBytes: 1_000_000, time.GetUtcNow() + SelfSubscription, ct).ConfigureAwait(false);
-                output.Emit("subscribed", $"asked the tower for subscription {client.Subscription}", ("subscription", client.Subscription.ToString()));
-            }
+            output.Emit("audited", $"audit ok: the tower proved it holds round {round}", ("round", round), ("channel", o.Channel.ToString()), ("status", o.Status.ToString()));
+            return;
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // stopping
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            output.Emit("upload-failed", $"upload failed: cannot subscribe at the tower: {e.Message}", ("status", "Unreachable"), ("message", e.Message));
-        }
+
+        output.Emit(
+            "audit-failed",
+            $"audit failed: round {round}: {o.Problem}{(o.Reuploaded ? " (re-uploaded)" : "")}",
+            ("round", round), ("channel", o.Channel.ToString()), ("status", o.Status.ToString()), ("reuploaded", o.Reuploaded.ToString()), ("message", o.Problem));
     }
 
     private static void Report(EventOutput output, UploadOutcome o)

@@ -3,7 +3,7 @@ using Watchtower.Stellar;
 namespace Watchtower.Contracts.Messages;
 
 /// <summary>
-/// The signed receipt (reply to <see cref="UploadBundle"/>, also published as an event).
+/// The signed receipt (reply to <see cref="UploadBundle"/>, sent to the requester only).
 /// <see cref="TowerSignature"/> is the tower's ed25519 signature over
 /// <see cref="BundleReceipt.SignedPayload"/>(channel id, round, bundle hash, accepting ledger).
 /// </summary>
@@ -28,7 +28,7 @@ public sealed record BundleAccepted(
         new(ChannelId, Round, new Hash256(BundleHash), AcceptingLedger, AccountId.Parse(TowerKey), [.. TowerSignature]);
 }
 
-/// <summary>The typed refusal (reply to <see cref="UploadBundle"/>, also published as an event).</summary>
+/// <summary>The typed refusal (reply to any wallet or operator request, sent to the requester only).</summary>
 public sealed record BundleRejected(
     Guid SubscriptionId,
     ChannelId? ChannelId,
@@ -36,6 +36,23 @@ public sealed record BundleRejected(
     RejectionReason Reason,
     ContentProblem Problem,
     string Detail);
+
+/// <summary>Reply to <see cref="RegisterSubscription"/> / <see cref="RenewSubscription"/>: the subscription as the tower now holds it.</summary>
+public sealed record SubscriptionChanged(Guid SubscriptionId, string WalletKey, int MaxChannels, long MaxBytes, DateTimeOffset ExpiresAt);
+
+/// <summary>Reply to <see cref="ForgetChannel"/>: <paramref name="Removed"/> is false when nothing was held or a later round was kept.</summary>
+public sealed record ChannelForgotten(Guid SubscriptionId, ChannelId ChannelId, ulong UpToRound, bool Removed);
+
+/// <summary>
+/// Reply to <see cref="AuditChannel"/>: the tower's statement, signed by its receipt key over
+/// <see cref="AuditSignature.StatementPayload"/>, computed from the bytes it stores. <paramref name="Held"/>
+/// false means "not held" (round 0, zero hash).
+/// </summary>
+public sealed record ChannelAudited(
+    Guid SubscriptionId, ChannelId ChannelId, bool Held, ulong Round, byte[] BundleHash, byte[] Nonce, string StoreEpoch, string TowerKey, byte[] TowerSignature);
+
+// Outcome events: sent to the operator-only queue Tower:Responder:OutcomeQueue when configured,
+// never published on the bus's fanout exchanges (any broker user could bind those).
 
 /// <summary>A stale ratchet was answered with the latest one.</summary>
 public sealed record BreachCountered(ChannelId ChannelId, ulong Round, uint LedgerSequence, long ObservedEscrowSequence, string RatchetTransactionHash, DateTimeOffset At);

@@ -120,6 +120,12 @@ public sealed class TowerKeyOptions
     public string? FeeAccountSecretFile { get; set; }
 
     /// <summary>
+    /// The operator's ed25519 public key (G…): subscription commands must be signed by it. Unset,
+    /// the tower obeys no subscription command (subscriptions can then only be written to the store directly).
+    /// </summary>
+    public string? OperatorKey { get; set; }
+
+    /// <summary>
     /// Accept key files that group or others may read (logged as a warning). Off by default: a
     /// secret any other user of the machine can read is not a secret.
     /// </summary>

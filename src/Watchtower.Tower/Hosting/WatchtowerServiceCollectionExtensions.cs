@@ -22,7 +22,7 @@ public static class WatchtowerServiceCollectionExtensions
     /// Registers the tower: options (validated at start), store (Redis, or in memory when embedded),
     /// bus (RabbitMQ, or in memory when embedded) with the consumers of the configured roles, the
     /// ledger client, and one hosted service per loop. Sections: "Tower", "Tower:Keys", "Tower:Bus", "Tower:Tailer",
-    /// "Tower:Store", "Tower:Deadline", "Tower:Responder", "Tower:Fees", "Ledger".
+    /// "Tower:Store", "Tower:Deadline", "Tower:Responder", "Tower:Fees", "Tower:Ingest", "Ledger".
     /// </summary>
     public static IServiceCollection AddWatchtower(this IServiceCollection services, IConfiguration configuration)
     {
@@ -48,6 +48,7 @@ public static class WatchtowerServiceCollectionExtensions
         services.AddOptions<FeeOptions>().Bind(tower.GetSection("Fees"))
             .Validate(f => f.MaxFeePerOperation >= 100, "Tower:Fees:MaxFeePerOperation must be at least the 100-stroop base fee")
             .ValidateOnStart();
+        services.AddOptions<IngestOptions>().Bind(tower.GetSection("Ingest")).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LedgerClientOptions>().Bind(configuration.GetSection("Ledger")).ValidateDataAnnotations().ValidateOnStart();
 
         // Roles and transports decide what is registered, so they are read now (and validated again at start).
@@ -62,6 +63,12 @@ public static class WatchtowerServiceCollectionExtensions
         services.TryAddSingleton<IAcceptingLedgerSource>(sp => sp.GetRequiredService<LedgerWatermark>());
         services.TryAddSingleton(sp => CreateIdentity(sp));
         services.TryAddSingleton(sp => FeeAccountOf(sp));
+        services.TryAddSingleton(sp => OperatorOf(sp));
+        services.TryAddSingleton(sp =>
+        {
+            var ingest = sp.GetRequiredService<IOptions<IngestOptions>>().Value;
+            return new SubscriptionRateLimiter(sp.GetRequiredService<TimeProvider>(), ingest.PerSubscriptionRate, ingest.PerSubscriptionBurst);
+        });
         services.AddLedgerClient();
 
         var holder = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
@@ -140,6 +147,7 @@ public static class WatchtowerServiceCollectionExtensions
                 {
                     TowerBroker.ConfigureHost(cfg, context.GetRequiredService<IOptions<WatchtowerOptions>>().Value);
                     cfg.ConnectReceiveObserver(new DeliveryCounters(context.GetRequiredService<TowerMetrics>()));
+                    cfg.BoundIngestionFaultQueues(context.GetRequiredService<IOptions<WatchtowerOptions>>().Value.KeyPrefix, context.GetRequiredService<IOptions<IngestOptions>>().Value);
                     cfg.ConfigureEndpoints(context);
                 });
             }
@@ -185,6 +193,11 @@ public static class WatchtowerServiceCollectionExtensions
         var sealing = TowerSealingKey.FromPrivateKey(Convert.FromBase64String(TowerKeyOptions.Resolve(keys.SealingKey, keys.SealingKeyFile)!));
         return new TowerIdentity(receipt, sealing, new Network(ledger.NetworkPassphrase));
     }
+
+    private static OperatorAuthority OperatorOf(IServiceProvider sp) =>
+        sp.GetRequiredService<IOptions<TowerKeyOptions>>().Value.OperatorKey is { Length: > 0 } key
+            ? new OperatorAuthority(AccountId.Parse(key.Trim()))
+            : new OperatorAuthority(null);
 
     private static FeeAccount FeeAccountOf(IServiceProvider sp)
     {
@@ -246,6 +259,10 @@ internal sealed class TowerKeyValidator(ILogger<TowerKeyValidator> log) : IValid
                 {
                     failures.Add("Tower:Keys:SealingKey is not a base64 32-byte X25519 private key");
                 }
+            }
+            if (!string.IsNullOrWhiteSpace(options.OperatorKey) && !AccountId.TryParse(options.OperatorKey.Trim(), out _))
+            {
+                failures.Add("Tower:Keys:OperatorKey must be the operator's G… public key");
             }
             var fee = TowerKeyOptions.Resolve(options.FeeAccountSecret, options.FeeAccountSecretFile);
             if (fee is not null && !SecretSeed.TryParse(fee, out _))

@@ -1,4 +1,6 @@
 using Watchtower.Contracts;
+using Watchtower.Contracts.Messages;
+using Watchtower.Stellar;
 using Watchtower.Tower.Observability;
 using Watchtower.Tower.Storage;
 
@@ -13,30 +15,38 @@ public abstract record IngestResult
 }
 
 /// <summary>
-/// The upload pipeline, transport-agnostic: parse, authenticate, check the subscription, decrypt,
-/// validate, store by compare-and-set, receipt. Every refusal is typed and counted; infrastructure
-/// failures (Redis down) propagate so the transport retries and nothing is acknowledged early.
+/// The wallet and operator requests, transport-agnostic. Uploads: parse (size, structure), look
+/// up the subscription, verify the wallet's signature, charge the subscription's rate limit, and
+/// only then decrypt, validate, store by compare-and-set, receipt: the cheap checks first, so
+/// garbage and floods cost little. Every refusal is typed and counted; infrastructure failures
+/// (Redis down) propagate so the transport retries and nothing is acknowledged early.
 /// </summary>
 public sealed class BundleIngestor
 {
+    // Optimistic writes of one subscription lose only to a concurrent command on it; a few tries settle it.
+    private const int SubscriptionWriteAttempts = 5;
     private readonly IChannelStore _store;
     private readonly TowerIdentity _identity;
     private readonly IAcceptingLedgerSource _ledger;
     private readonly TowerMetrics _metrics;
     private readonly TimeProvider _time;
+    private readonly SubscriptionRateLimiter _limiter;
+    private readonly OperatorAuthority _operator;
     private readonly StoreGuard? _storeGuard;
     private readonly RecoveryTrigger? _recovery;
 
     /// <param name="storeGuard">When given, nothing is receipted on a store it refuses (not persisting).</param>
     /// <param name="recovery">When given, channels stored again after a store loss are triggered at once.</param>
     public BundleIngestor(IChannelStore store, TowerIdentity identity, IAcceptingLedgerSource ledger, TowerMetrics metrics, TimeProvider time,
-        StoreGuard? storeGuard = null, RecoveryTrigger? recovery = null)
+        SubscriptionRateLimiter limiter, OperatorAuthority operatorAuthority, StoreGuard? storeGuard = null, RecoveryTrigger? recovery = null)
     {
         _store = store;
         _identity = identity;
         _ledger = ledger;
         _metrics = metrics;
         _time = time;
+        _limiter = limiter;
+        _operator = operatorAuthority;
         _storeGuard = storeGuard;
         _recovery = recovery;
     }
@@ -53,6 +63,7 @@ public sealed class BundleIngestor
             {
                 throw new BundleRejectedException(RejectionReason.BadSignature, "the envelope is not signed by the subscription's wallet key");
             }
+            Charge(subscription.Id);
             var bundle = BundleSealer.Open(sealedBundle, _identity.SealingKey);
             BundleValidator.Validate(bundle, _identity.Network);
 
@@ -76,10 +87,14 @@ public sealed class BundleIngestor
             }
             switch (result.Outcome)
             {
-                case StoreOutcome.Stored or StoreOutcome.Replaced or StoreOutcome.Unchanged:
+                case StoreOutcome.Stored or StoreOutcome.Replaced or StoreOutcome.Unchanged or StoreOutcome.TakenOver:
                     if (_recovery is not null)
                     {
                         await _recovery.AfterStoredAsync(bundle.ChannelId, result.Outcome, ct).ConfigureAwait(false);
+                    }
+                    if (result.Outcome == StoreOutcome.TakenOver)
+                    {
+                        _metrics.ChannelTakeovers.Inc();
                     }
                     _metrics.BundlesAccepted.Inc();
                     _metrics.BundleBytes.Observe(sealedBytes.Length);
@@ -104,8 +119,8 @@ public sealed class BundleIngestor
         }
     }
 
-    /// <summary>Authenticates and applies a forget request; a refusal is returned, not thrown.</summary>
-    public async Task<IngestResult.Rejected?> ForgetAsync(Contracts.Messages.ForgetChannel request, CancellationToken ct)
+    /// <summary>Authenticates and applies a forget request: the reply, or a refusal.</summary>
+    public async Task<(ChannelForgotten? Forgotten, IngestResult.Rejected? Rejected)> ForgetAsync(ForgetChannel request, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
         try
@@ -116,17 +131,114 @@ public sealed class BundleIngestor
             {
                 throw new BundleRejectedException(RejectionReason.BadSignature, "the forget request is not signed by the subscription's wallet key");
             }
+            Charge(subscription.Id);
             var stored = await _store.GetAsync(request.ChannelId, ct).ConfigureAwait(false);
             if (stored is not null && stored.Metadata.SubscriptionId != subscription.Id)
             {
                 throw new BundleRejectedException(RejectionReason.ChannelConflict, "the channel is held by another subscription");
             }
-            await _store.ForgetAsync(request.ChannelId, request.UpToRound, ct).ConfigureAwait(false);
-            return null;
+            var outcome = await _store.ForgetAsync(request.ChannelId, request.UpToRound, ct).ConfigureAwait(false);
+            return (new ChannelForgotten(request.SubscriptionId, request.ChannelId, request.UpToRound, outcome == ForgetOutcome.Forgotten), null);
         }
         catch (BundleRejectedException e)
         {
-            return Reject(e, request.ChannelId, request.UpToRound);
+            return (null, Reject(e, request.ChannelId, request.UpToRound));
+        }
+    }
+
+    /// <summary>
+    /// Answers a wallet's audit from the stored bytes: a statement signed by the receipt key over the
+    /// stored round and the SHA-256 of the stored sealed bundle, or "not held". A channel held by
+    /// another subscription is "not held" for this one (its owner's round is none of its business).
+    /// </summary>
+    public async Task<(ChannelAudited? Statement, IngestResult.Rejected? Rejected)> AuditAsync(AuditChannel request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        try
+        {
+            var subscription = await _store.GetSubscriptionAsync(request.SubscriptionId, ct).ConfigureAwait(false)
+                ?? throw new BundleRejectedException(RejectionReason.UnknownSubscription, $"no subscription {request.SubscriptionId}");
+            if (!AuditSignature.IsSignedBy(request, subscription.WalletKey))
+            {
+                throw new BundleRejectedException(RejectionReason.BadSignature, "the audit request is not signed by the subscription's wallet key");
+            }
+            Charge(subscription.Id);
+            var stored = await _store.GetAsync(request.ChannelId, ct).ConfigureAwait(false);
+            var held = stored is not null && stored.Metadata.SubscriptionId == subscription.Id;
+            _metrics.Audits.WithLabels(held ? "held" : "not_held").Inc();
+            return (AuditSignature.Statement(_identity.ReceiptKey, request, stored?.Metadata.Round ?? 0,
+                held ? stored!.SealedBundle.Span : default, held, storeEpoch: ""), null);
+        }
+        catch (BundleRejectedException e)
+        {
+            return (null, Reject(e, request.ChannelId, null));
+        }
+    }
+
+    /// <summary>Applies an operator registration: the subscription as now held, or a refusal.</summary>
+    public async Task<(Subscription? Applied, IngestResult.Rejected? Rejected)> RegisterAsync(RegisterSubscription command, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        try
+        {
+            if (command.WalletKey is null || !AccountId.TryParse(command.WalletKey, out var walletKey))
+            {
+                throw new BundleRejectedException(RejectionReason.Malformed, "the wallet key is not a G… key");
+            }
+            if (_operator.Key is not { } operatorKey || !OperatorCommands.IsSignedBy(command, operatorKey, _identity.ReceiptKey.AccountId))
+            {
+                throw new BundleRejectedException(RejectionReason.NotAuthorized, "not signed by this tower's operator key");
+            }
+            return (await WriteSubscriptionAsync(command.SubscriptionId, current => SubscriptionRules.Register(current, command, walletKey), ct).ConfigureAwait(false), null);
+        }
+        catch (BundleRejectedException e)
+        {
+            return (null, Reject(e, null, null));
+        }
+    }
+
+    /// <summary>Applies an operator renewal: the subscription as now held, or a refusal.</summary>
+    public async Task<(Subscription? Applied, IngestResult.Rejected? Rejected)> RenewAsync(RenewSubscription command, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        try
+        {
+            if (_operator.Key is not { } operatorKey || !OperatorCommands.IsSignedBy(command, operatorKey, _identity.ReceiptKey.AccountId))
+            {
+                throw new BundleRejectedException(RejectionReason.NotAuthorized, "not signed by this tower's operator key");
+            }
+            return (await WriteSubscriptionAsync(command.SubscriptionId, current => SubscriptionRules.Renew(current, command), ct).ConfigureAwait(false), null);
+        }
+        catch (BundleRejectedException e)
+        {
+            return (null, Reject(e, null, null));
+        }
+    }
+
+    private async Task<Subscription> WriteSubscriptionAsync(
+        Guid id, Func<Subscription?, (Subscription? Next, RejectionReason Reason, string Detail)> rule, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < SubscriptionWriteAttempts; attempt++)
+        {
+            var current = await _store.GetSubscriptionAsync(id, ct).ConfigureAwait(false);
+            var (next, reason, detail) = rule(current);
+            if (next is null)
+            {
+                throw new BundleRejectedException(reason, detail);
+            }
+            if (await _store.TryPutSubscriptionAsync(next, current?.LastCommandAt ?? -1, ct).ConfigureAwait(false))
+            {
+                return next;
+            }
+        }
+        throw new BundleRejectedException(RejectionReason.ReplayedCommand, "other commands on this subscription kept winning; send it again");
+    }
+
+    private void Charge(Guid subscription)
+    {
+        if (!_limiter.TryTake(subscription))
+        {
+            throw new BundleRejectedException(RejectionReason.RateLimited, "this subscription is over its request rate; retry later");
         }
     }
 
@@ -161,7 +273,4 @@ public sealed class BundleIngestor
         _metrics.BundlesRejected.WithLabels(e.Reason.ToLabel()).Inc();
         return new IngestResult.Rejected(e.Reason, e.Problem, e.Detail, channelId, round);
     }
-
-    /// <summary>Counts a refusal decided outside the pipeline (e.g. an unparseable operator command).</summary>
-    public void CountRejection(RejectionReason reason) => _metrics.BundlesRejected.WithLabels(reason.ToLabel()).Inc();
 }

@@ -12,8 +12,9 @@ namespace Watchtower.Tower.Ingestion;
 
 /// <summary>
 /// Wallet uploads (request/response): replies with <see cref="BundleAccepted"/> (the signed receipt)
-/// or <see cref="BundleRejected"/>, and publishes the same as an event. The message is acknowledged
-/// only after the store call returned, i.e. after Redis has the bundle.
+/// or <see cref="BundleRejected"/> to the requester only; nothing is published, so no other broker
+/// user learns a subscription or channel id. The message is acknowledged only after the store call
+/// returned, i.e. after Redis has the bundle.
 /// </summary>
 public sealed class UploadBundleConsumer : IConsumer<UploadBundle>
 {
@@ -30,27 +31,16 @@ public sealed class UploadBundleConsumer : IConsumer<UploadBundle>
         switch (result)
         {
             case IngestResult.Accepted accepted:
-                var receipt = BundleAccepted.From(message.SubscriptionId, accepted.Receipt);
-                await Reply(context, receipt).ConfigureAwait(false);
+                await Replies.ToRequesterAsync(context, BundleAccepted.From(message.SubscriptionId, accepted.Receipt)).ConfigureAwait(false);
                 break;
             case IngestResult.Rejected rejected:
-                var refusal = new BundleRejected(message.SubscriptionId, rejected.ChannelId, rejected.Round, rejected.Reason, rejected.Problem, rejected.Detail);
-                await Reply(context, refusal).ConfigureAwait(false);
+                await Replies.ToRequesterAsync(context, Replies.Refusal(message.SubscriptionId, rejected)).ConfigureAwait(false);
                 break;
         }
-    }
-
-    private static async Task Reply<T>(ConsumeContext context, T message) where T : class
-    {
-        if (context.ResponseAddress is not null)
-        {
-            await context.RespondAsync(message).ConfigureAwait(false);
-        }
-        await context.Publish(message).ConfigureAwait(false);
     }
 }
 
-/// <summary>Wallet request to stop watching a channel; refusals are published as <see cref="BundleRejected"/>.</summary>
+/// <summary>Wallet request to stop watching a channel; answers <see cref="ChannelForgotten"/> or <see cref="BundleRejected"/> to the requester.</summary>
 public sealed class ForgetChannelConsumer : IConsumer<ForgetChannel>
 {
     private readonly BundleIngestor _ingestor;
@@ -60,60 +50,68 @@ public sealed class ForgetChannelConsumer : IConsumer<ForgetChannel>
     public async Task Consume(ConsumeContext<ForgetChannel> context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var rejected = await _ingestor.ForgetAsync(context.Message, context.CancellationToken).ConfigureAwait(false);
-        if (rejected is not null)
-        {
-            await context.Publish(new BundleRejected(context.Message.SubscriptionId, rejected.ChannelId, rejected.Round,
-                rejected.Reason, rejected.Problem, rejected.Detail)).ConfigureAwait(false);
-        }
+        var (forgotten, rejected) = await _ingestor.ForgetAsync(context.Message, context.CancellationToken).ConfigureAwait(false);
+        await (forgotten is not null
+            ? Replies.ToRequesterAsync(context, forgotten)
+            : Replies.ToRequesterAsync(context, Replies.Refusal(context.Message.SubscriptionId, rejected!))).ConfigureAwait(false);
     }
 }
 
-/// <summary>Operator commands that create and extend subscriptions.</summary>
-public sealed class SubscriptionConsumer : IConsumer<RegisterSubscription>, IConsumer<RenewSubscription>
+/// <summary>Wallet audit: answers the tower's signed <see cref="ChannelAudited"/> statement (or a refusal) to the requester.</summary>
+public sealed class AuditChannelConsumer : IConsumer<AuditChannel>
 {
-    private readonly IChannelStore _store;
     private readonly BundleIngestor _ingestor;
 
-    public SubscriptionConsumer(IChannelStore store, BundleIngestor ingestor)
+    public AuditChannelConsumer(BundleIngestor ingestor) => _ingestor = ingestor;
+
+    public async Task Consume(ConsumeContext<AuditChannel> context)
     {
-        _store = store;
-        _ingestor = ingestor;
+        ArgumentNullException.ThrowIfNull(context);
+        var (statement, rejected) = await _ingestor.AuditAsync(context.Message, context.CancellationToken).ConfigureAwait(false);
+        await (statement is not null
+            ? Replies.ToRequesterAsync(context, statement)
+            : Replies.ToRequesterAsync(context, Replies.Refusal(context.Message.SubscriptionId, rejected!))).ConfigureAwait(false);
     }
+}
+
+/// <summary>
+/// Operator commands that create and extend subscriptions, each signed by the operator key;
+/// answers <see cref="SubscriptionChanged"/> or <see cref="BundleRejected"/> to the requester.
+/// </summary>
+public sealed class SubscriptionConsumer : IConsumer<RegisterSubscription>, IConsumer<RenewSubscription>
+{
+    private readonly BundleIngestor _ingestor;
+
+    public SubscriptionConsumer(BundleIngestor ingestor) => _ingestor = ingestor;
 
     public async Task Consume(ConsumeContext<RegisterSubscription> context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var m = context.Message;
-        if (!AccountId.TryParse(m.WalletKey, out var walletKey) || m.MaxChannels < 0 || m.MaxBytes < 0)
-        {
-            _ingestor.CountRejection(RejectionReason.Malformed);
-            await context.Publish(new BundleRejected(m.SubscriptionId, null, null, RejectionReason.Malformed, ContentProblem.None,
-                "invalid wallet key or negative quota")).ConfigureAwait(false);
-            return;
-        }
-        await _store.PutSubscriptionAsync(new Subscription(m.SubscriptionId, walletKey, m.MaxChannels, m.MaxBytes, m.ExpiresAt), context.CancellationToken).ConfigureAwait(false);
+        var (applied, rejected) = await _ingestor.RegisterAsync(context.Message, context.CancellationToken).ConfigureAwait(false);
+        await AnswerAsync(context, context.Message.SubscriptionId, applied, rejected).ConfigureAwait(false);
     }
 
     public async Task Consume(ConsumeContext<RenewSubscription> context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var m = context.Message;
-        var current = await _store.GetSubscriptionAsync(m.SubscriptionId, context.CancellationToken).ConfigureAwait(false);
-        if (current is null)
-        {
-            _ingestor.CountRejection(RejectionReason.UnknownSubscription);
-            await context.Publish(new BundleRejected(m.SubscriptionId, null, null, RejectionReason.UnknownSubscription, ContentProblem.None,
-                $"no subscription {m.SubscriptionId}")).ConfigureAwait(false);
-            return;
-        }
-        await _store.PutSubscriptionAsync(current with
-        {
-            ExpiresAt = m.ExpiresAt,
-            MaxChannels = m.MaxChannels ?? current.MaxChannels,
-            MaxBytes = m.MaxBytes ?? current.MaxBytes,
-        }, context.CancellationToken).ConfigureAwait(false);
+        var (applied, rejected) = await _ingestor.RenewAsync(context.Message, context.CancellationToken).ConfigureAwait(false);
+        await AnswerAsync(context, context.Message.SubscriptionId, applied, rejected).ConfigureAwait(false);
     }
+
+    private static Task AnswerAsync(ConsumeContext context, Guid id, Subscription? applied, IngestResult.Rejected? rejected) =>
+        applied is not null
+            ? Replies.ToRequesterAsync(context, new SubscriptionChanged(applied.Id, applied.WalletKey.ToString(), applied.MaxChannels, applied.MaxBytes, applied.ExpiresAt))
+            : Replies.ToRequesterAsync(context, Replies.Refusal(id, rejected!));
+}
+
+/// <summary>Answers go to the request's response address and nowhere else; a one-way message gets none.</summary>
+internal static class Replies
+{
+    public static Task ToRequesterAsync<T>(ConsumeContext context, T message) where T : class =>
+        context.ResponseAddress is not null ? context.RespondAsync(message) : Task.CompletedTask;
+
+    public static BundleRejected Refusal(Guid subscriptionId, IngestResult.Rejected rejected) =>
+        new(subscriptionId, rejected.ChannelId, rejected.Round, rejected.Reason, rejected.Problem, rejected.Detail);
 }
 
 /// <summary>
@@ -130,6 +128,9 @@ internal static class IngestionEndpoint
     {
         endpoint.ConfigureConsumeTopology = false;
         TowerBroker.ConfigureQueue(endpoint, bus);
+        // A Fault<T> event would carry the request (subscription and channel ids) to a fanout
+        // exchange any broker user may bind: faults go to the error queue only.
+        endpoint.PublishFaults = false;
         endpoint.UseMessageRetry(r =>
         {
             r.Handle<RedisConnectionException>();
@@ -155,10 +156,20 @@ public static class TowerQueues
 
     public static string Subscriptions(string keyPrefix) => $"{keyPrefix}-subscriptions";
 
+    public static string AuditChannel(string keyPrefix) => $"{keyPrefix}-audit-channel";
+
     public static string Respond(string keyPrefix) => MassTransitTriggerPublisher.QueueFor(keyPrefix);
 
+    /// <summary>The queues wallets and operators send to (each with bounded <c>_error</c> and <c>_skipped</c> queues).</summary>
+    public static IReadOnlyList<string> Ingestion(string keyPrefix) =>
+        [UploadBundle(keyPrefix), ForgetChannel(keyPrefix), AuditChannel(keyPrefix), Subscriptions(keyPrefix)];
+
+    /// <summary>The bounded fault queues MassTransit moves unreadable, failed or unconsumed ingestion messages to.</summary>
+    public static IReadOnlyList<string> IngestionFaults(string keyPrefix) =>
+        [.. Ingestion(keyPrefix).SelectMany(q => new[] { q + "_error", q + "_skipped" })];
+
     public static IReadOnlyList<string> All(string keyPrefix) =>
-        [UploadBundle(keyPrefix), ForgetChannel(keyPrefix), Subscriptions(keyPrefix), Respond(keyPrefix)];
+        [.. Ingestion(keyPrefix), Respond(keyPrefix)];
 
     /// <summary>
     /// The address senders use for a tower queue: its exchange, to which MassTransit binds each
@@ -203,6 +214,23 @@ public sealed class ForgetChannelConsumerDefinition : ConsumerDefinition<ForgetC
         IngestionEndpoint.Configure(endpointConfigurator, _bus);
 }
 
+public sealed class AuditChannelConsumerDefinition : ConsumerDefinition<AuditChannelConsumer>
+{
+    private readonly TowerBusOptions _bus;
+
+    public AuditChannelConsumerDefinition(IOptions<WatchtowerOptions> tower, IOptions<TowerBusOptions> bus)
+    {
+        ArgumentNullException.ThrowIfNull(tower);
+        ArgumentNullException.ThrowIfNull(bus);
+        _bus = bus.Value;
+        EndpointName = TowerQueues.AuditChannel(tower.Value.KeyPrefix);
+    }
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<AuditChannelConsumer> consumerConfigurator, IRegistrationContext context) =>
+        IngestionEndpoint.Configure(endpointConfigurator, _bus);
+}
+
 public sealed class SubscriptionConsumerDefinition : ConsumerDefinition<SubscriptionConsumer>
 {
     private readonly TowerBusOptions _bus;
@@ -228,6 +256,7 @@ public static class IngestionRegistration
         ArgumentNullException.ThrowIfNull(bus);
         bus.AddConsumer<UploadBundleConsumer, UploadBundleConsumerDefinition>();
         bus.AddConsumer<ForgetChannelConsumer, ForgetChannelConsumerDefinition>();
+        bus.AddConsumer<AuditChannelConsumer, AuditChannelConsumerDefinition>();
         bus.AddConsumer<SubscriptionConsumer, SubscriptionConsumerDefinition>();
     }
 }

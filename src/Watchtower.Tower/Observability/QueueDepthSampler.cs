@@ -10,7 +10,8 @@ namespace Watchtower.Tower.Observability;
 
 /// <summary>
 /// Keeps <c>watchtower_queue_depth_messages</c> at the ready-message count of the tower's RabbitMQ
-/// queues (uploads, forget requests, subscriptions, responder triggers). A growing queue is the signal
+/// queues (uploads, forget requests, audits, subscriptions, responder triggers) and of the bounded
+/// ingestion fault queues (<c>_error</c>, <c>_skipped</c>). A growing queue is the signal
 /// that consumers cannot keep up, which the broker knows and the consumers do not.
 /// </summary>
 public sealed class QueueDepthSampler : BackgroundService
@@ -28,7 +29,7 @@ public sealed class QueueDepthSampler : BackgroundService
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _ = options.Value.RabbitMq ?? throw new InvalidOperationException("Tower:RabbitMq is required to sample queue depths");
-        _queues = TowerQueues.All(options.Value.KeyPrefix);
+        _queues = [.. TowerQueues.All(options.Value.KeyPrefix), .. TowerQueues.IngestionFaults(options.Value.KeyPrefix)];
         _metrics = metrics;
         _time = time;
         _log = log;

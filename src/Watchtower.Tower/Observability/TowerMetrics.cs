@@ -84,6 +84,13 @@ public sealed class TowerMetrics
             "Uploads not receipted because fewer replicas than Tower:Store:MinReplicas acknowledged them in time.");
         TailerCursorRestores = factory.CreateCounter("watchtower_tailer_cursor_restores_total",
             "Times the tailer found its cursor missing and wrote back the last ledger it had applied.");
+        // Tenant security and fair ingestion (ownership by proof, wallet audits, bounded fault queues).
+        ChannelTakeovers = factory.CreateCounter("watchtower_channel_takeovers_total",
+            "Channels taken over from another subscription by a valid bundle of a higher round.");
+        Audits = factory.CreateCounter("watchtower_audits_total",
+            "Wallet audit requests answered with a signed statement, by answer (held, not_held).",
+            new CounterConfiguration { LabelNames = ["answer"] });
+
     }
 
     public Gauge ChannelsWatched { get; }
@@ -118,4 +125,8 @@ public sealed class TowerMetrics
     public Counter StoreEpochChanges { get; }
     public Counter StoreReplicationFailures { get; }
     public Counter TailerCursorRestores { get; }
+    // Tenant security and fair ingestion.
+    public Counter ChannelTakeovers { get; }
+    public Counter Audits { get; }
+
 }

@@ -33,4 +33,11 @@ public sealed class ResponderOptions
 
     /// <summary>Wall-clock cap of the in-place retry while the store is unreachable (the trigger stays unacknowledged).</summary>
     public TimeSpan StoreRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The operator-only queue the outcome events are sent to (grant only the operator's broker user
+    /// read on it); unset, they are only logged and counted. Never published on fanout exchanges.
+    /// </summary>
+    [RegularExpression("^[A-Za-z0-9_.:-]{1,200}$")]
+    public string? OutcomeQueue { get; set; }
 }

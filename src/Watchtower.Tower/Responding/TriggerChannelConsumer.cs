@@ -29,7 +29,7 @@ public sealed class TriggerChannelConsumer(
         {
             try
             {
-                await responder.HandleAsync(context.Message, new BusChannelEvents(context), context.CancellationToken).ConfigureAwait(false);
+                await responder.HandleAsync(context.Message, new OutcomeQueueEvents(context, options.Value.OutcomeQueue), context.CancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (Exception e) when (IsStoreUnavailable(e) && !context.CancellationToken.IsCancellationRequested)

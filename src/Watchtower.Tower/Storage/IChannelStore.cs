@@ -16,9 +16,17 @@ public interface IChannelStore
     Task<Subscription?> GetSubscriptionAsync(Guid subscriptionId, CancellationToken ct);
 
     /// <summary>
+    /// Writes <paramref name="next"/> only if the stored subscription's <see cref="Subscription.LastCommandAt"/>
+    /// is still <paramref name="expectedLastCommandAt"/> (-1: no subscription yet): operator commands
+    /// racing on one subscription cannot both apply. Returns whether it was written.
+    /// </summary>
+    Task<bool> TryPutSubscriptionAsync(Subscription next, long expectedLastCommandAt, CancellationToken ct);
+
+    /// <summary>
     /// Compare-and-set by round, quota included: a lower round is refused, the same round is
     /// idempotent (returns the stored receipt), a higher round replaces the record and its index
-    /// entries. Returns only once the outcome is durable in the store.
+    /// entries, also when another subscription held the lower round (<see cref="StoreOutcome.TakenOver"/>:
+    /// call only with a validated bundle). Returns only once the outcome is durable in the store.
     /// </summary>
     Task<StoreResult> StoreAsync(Subscription subscription, ChannelMetadata metadata, BundleReceipt receipt, ReadOnlyMemory<byte> sealedBundle, CancellationToken ct);
 

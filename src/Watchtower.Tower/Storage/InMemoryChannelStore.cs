@@ -44,6 +44,21 @@ public sealed class InMemoryChannelStore : IChannelStore
         }
     }
 
+    public Task<bool> TryPutSubscriptionAsync(Subscription next, long expectedLastCommandAt, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        lock (_gate)
+        {
+            var current = _subscriptions.TryGetValue(next.Id, out var s) ? s.LastCommandAt : -1;
+            if (current != expectedLastCommandAt)
+            {
+                return Task.FromResult(false);
+            }
+            _subscriptions[next.Id] = next;
+            return Task.FromResult(true);
+        }
+    }
+
     public Task<StoreResult> StoreAsync(Subscription subscription, ChannelMetadata metadata, BundleReceipt receipt, ReadOnlyMemory<byte> sealedBundle, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(subscription);
@@ -59,11 +74,16 @@ public sealed class InMemoryChannelStore : IChannelStore
             {
                 return Task.FromResult(new StoreResult(StoreOutcome.QuotaExceeded, null, null));
             }
+            var takenFrom = (Guid?)null;
             if (_channels.TryGetValue(id, out var current))
             {
                 if (current.Metadata.SubscriptionId != metadata.SubscriptionId)
                 {
-                    return Task.FromResult(new StoreResult(StoreOutcome.Conflict, null, null));
+                    if (current.Metadata.Round >= metadata.Round)
+                    {
+                        return Task.FromResult(new StoreResult(StoreOutcome.Conflict, null, null));
+                    }
+                    takenFrom = current.Metadata.SubscriptionId;
                 }
                 if (current.Metadata.Round > metadata.Round)
                 {
@@ -76,6 +96,14 @@ public sealed class InMemoryChannelStore : IChannelStore
             }
             usage[id] = sealedBundle.Length;
             _usage[subscription.Id] = usage;
+            if (takenFrom is { } holder && _usage.TryGetValue(holder, out var held))
+            {
+                held.Remove(id);
+                if (held.Count == 0)
+                {
+                    _usage.Remove(holder);
+                }
+            }
             _channels[id] = new StoredChannel(metadata, receipt, sealedBundle.ToArray());
             var oldAccounts = current?.Metadata.WatchedAccounts.Select(WatchedAccountKey.Of).ToImmutableArray() ?? [];
             var newAccounts = metadata.WatchedAccounts.Select(WatchedAccountKey.Of).ToImmutableArray();
@@ -94,7 +122,8 @@ public sealed class InMemoryChannelStore : IChannelStore
             {
                 Log(new WatchedIndexChange(id, added, removed));
             }
-            return Task.FromResult(new StoreResult(current is null ? StoreOutcome.Stored : StoreOutcome.Replaced, receipt, metadata.Round));
+            var outcome = current is null ? StoreOutcome.Stored : takenFrom is null ? StoreOutcome.Replaced : StoreOutcome.TakenOver;
+            return Task.FromResult(new StoreResult(outcome, receipt, metadata.Round));
         }
     }
 

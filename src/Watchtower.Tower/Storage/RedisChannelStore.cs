@@ -82,18 +82,30 @@ public sealed class RedisChannelStore : IChannelStore
             new HashEntry("maxch", subscription.MaxChannels),
             new HashEntry("maxb", subscription.MaxBytes),
             new HashEntry("exp", subscription.ExpiresAt.ToUnixTimeMilliseconds()),
+            new HashEntry("cmd", subscription.LastCommandAt),
         ]).ConfigureAwait(false);
+    }
+
+    public async Task<bool> TryPutSubscriptionAsync(Subscription next, long expectedLastCommandAt, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        var written = await _db.ScriptEvaluateAsync(RedisScripts.PutSubscription, [SubscriptionKey(next.Id)],
+        [
+            expectedLastCommandAt, next.WalletKey.PublicKey.ToArray(), next.MaxChannels, next.MaxBytes,
+            next.ExpiresAt.ToUnixTimeMilliseconds(), next.LastCommandAt,
+        ]).ConfigureAwait(false);
+        return (int)written == 1;
     }
 
     public async Task<Subscription?> GetSubscriptionAsync(Guid subscriptionId, CancellationToken ct)
     {
-        var values = await _db.HashGetAsync(SubscriptionKey(subscriptionId), ["key", "maxch", "maxb", "exp"]).ConfigureAwait(false);
+        var values = await _db.HashGetAsync(SubscriptionKey(subscriptionId), ["key", "maxch", "maxb", "exp", "cmd"]).ConfigureAwait(false);
         if (values[0].IsNull)
         {
             return null;
         }
         return new Subscription(subscriptionId, new AccountId((byte[])values[0]!), (int)values[1], (long)values[2],
-            DateTimeOffset.FromUnixTimeMilliseconds((long)values[3]));
+            DateTimeOffset.FromUnixTimeMilliseconds((long)values[3]), values[4].IsNull ? 0 : (long)values[4]);
     }
 
     public async Task<StoreResult> StoreAsync(Subscription subscription, ChannelMetadata metadata, BundleReceipt receipt, ReadOnlyMemory<byte> sealedBundle, CancellationToken ct)
@@ -118,11 +130,19 @@ public sealed class RedisChannelStore : IChannelStore
         var result = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.StoreRecord, [RecordKey(metadata.ChannelId)],
             [roundText, record, metadata.SubscriptionId.ToByteArray(bigEndian: true)]).ConfigureAwait(false))!;
         var code = (int)result[0];
-        if (code is 1 or 2)
+        if (code is 1 or 2 or 6)
         {
             // 3. Index and deadline (global slot), only once the record exists.
             await ReindexAsync(metadata).ConfigureAwait(false);
             await WaitForReplicasAsync().ConfigureAwait(false);
+            if (code == 6)
+            {
+                // 4. A takeover: the old holder no longer pays for the channel (its own slot, so
+                // a crash just before this leaves it overcharged, never the channel unprotected).
+                var holder = new Guid((byte[])result[1]!, bigEndian: true);
+                await _db.ScriptEvaluateAsync(RedisScripts.SetUsage, [UsageKey(holder)], [channel, -1]).ConfigureAwait(false);
+                return new StoreResult(StoreOutcome.TakenOver, receipt, metadata.Round);
+            }
             return new StoreResult(code == 1 ? StoreOutcome.Stored : StoreOutcome.Replaced, receipt, metadata.Round);
         }
 

@@ -20,16 +20,23 @@ internal static class RedisScripts
         """;
 
     /// <summary>KEYS[1] channel record. ARGV: round hex, record, subscription id (16 bytes).
-    /// Returns {1} stored, {2} replaced, {3, receipt} same round, {4, stored round hex} stale, {5} other subscription.</summary>
+    /// Returns {1} stored, {2} replaced, {3, receipt} same round, {4, stored round hex} stale,
+    /// {5} other subscription at an equal or later round, {6, old subscription id} a higher round
+    /// taken over from another subscription (the caller releases the old holder's usage).</summary>
     public const string StoreRecord = RoundCompare + "\n" + """
         local cur = redis.call('GET', KEYS[1])
         if not cur then
           redis.call('SET', KEYS[1], ARGV[2])
           return {1}
         end
-        if string.sub(cur, 18, 33) ~= ARGV[3] then return {5} end
         local r = string.sub(cur, 1, 16)
         local order = cmpround(r, ARGV[1])
+        local holder = string.sub(cur, 18, 33)
+        if holder ~= ARGV[3] then
+          if order >= 0 then return {5} end
+          redis.call('SET', KEYS[1], ARGV[2])
+          return {6, holder}
+        end
         if order > 0 then return {4, r} end
         if order == 0 then
           local k = string.byte(cur, 67)
@@ -38,6 +45,19 @@ internal static class RedisScripts
         end
         redis.call('SET', KEYS[1], ARGV[2])
         return {2}
+        """;
+
+    /// <summary>KEYS[1] subscription hash. ARGV: expected last command time (-1: none yet), then
+    /// key, max channels, max bytes, expiry, command time. Writes only when the stored command time
+    /// is the expected one. Returns 1 written, 0 not.</summary>
+    public const string PutSubscription = """
+        local cur = redis.call('HGET', KEYS[1], 'cmd')
+        if not cur then
+          if redis.call('EXISTS', KEYS[1]) == 1 then cur = '0' else cur = '-1' end
+        end
+        if tonumber(cur) ~= tonumber(ARGV[1]) then return 0 end
+        redis.call('HSET', KEYS[1], 'key', ARGV[2], 'maxch', ARGV[3], 'maxb', ARGV[4], 'exp', ARGV[5], 'cmd', ARGV[6])
+        return 1
         """;
 
     /// <summary>KEYS[1] channel record. ARGV[1] round hex. Deletes when the stored round ≤ ARGV[1].

@@ -6,7 +6,8 @@ using Watchtower.Stellar;
 namespace Watchtower.Tower.Storage;
 
 /// <summary>A wallet's paid-for right to upload: who signs, how much it may store, until when.</summary>
-public sealed record Subscription(Guid Id, AccountId WalletKey, int MaxChannels, long MaxBytes, DateTimeOffset ExpiresAt)
+/// <param name="LastCommandAt">IssuedAt (Unix ms) of the last operator command applied; a command must be later (replay guard).</param>
+public sealed record Subscription(Guid Id, AccountId WalletKey, int MaxChannels, long MaxBytes, DateTimeOffset ExpiresAt, long LastCommandAt = 0)
 {
     public bool IsExpiredAt(DateTimeOffset now) => now >= ExpiresAt;
 }
@@ -65,8 +66,13 @@ public enum StoreOutcome
     Unchanged,
     /// <summary>A higher round is stored: nothing changed.</summary>
     Stale,
-    /// <summary>The channel belongs to another subscription: nothing changed.</summary>
+    /// <summary>The channel belongs to another subscription at an equal or later round: nothing changed.</summary>
     Conflict,
+    /// <summary>
+    /// The channel belonged to another subscription at a lower round: this valid, higher round (proof
+    /// of the version account's ratchet key) took it over, and the old holder's usage was released.
+    /// </summary>
+    TakenOver,
     /// <summary>The subscription's channel or byte allowance would be exceeded: nothing changed.</summary>
     QuotaExceeded,
 }

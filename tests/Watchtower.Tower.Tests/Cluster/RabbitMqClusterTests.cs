@@ -208,7 +208,7 @@ public sealed class RabbitMqClusterTests
         await amqp.BasicPublishAsync("", TowerQueues.UploadBundle(host.Prefix), mandatory: true,
             new BasicProperties { ContentType = "application/vnd.masstransit+json", Persistent = true },
             Encoding.UTF8.GetBytes("{ this is not a message"));
-        await host.SendAsync(TowerQueues.UploadBundle, new RenewSubscription(Guid.NewGuid(), DateTimeOffset.UnixEpoch.AddYears(60), null, null));
+        await host.SendAsync(TowerQueues.UploadBundle, new RenewSubscription(Guid.NewGuid(), DateTimeOffset.UnixEpoch.AddYears(60), null, null, DateTimeOffset.UnixEpoch, []));
         ClusterTools.AssertWithin(await ClusterTools.EventuallyAsync(async () =>
         {
             var types = await QueueTypesAsync(host.Prefix);

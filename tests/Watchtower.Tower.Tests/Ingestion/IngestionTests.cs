@@ -27,6 +27,12 @@ public abstract class IngestionHost : IAsyncLifetime
     public string Prefix { get; } = TestServers.UniquePrefix();
 
     public KeyPair ReceiptKey { get; } = KeyPair.Random();
+
+    /// <summary>The operator key the tower obeys (its public half is configured, as Tower:Keys:OperatorKey would).</summary>
+    public KeyPair OperatorKey { get; } = KeyPair.Random();
+
+    /// <summary>Fair-ingestion settings; the clock never moves unless a test moves it, so the burst is what a subscription gets.</summary>
+    public IngestOptions Ingest { get; init; } = new() { PerSubscriptionRate = 1, PerSubscriptionBurst = 40, FaultQueueMaxLength = 10_000 };
     public TowerSealingKey SealingKey { get; } = TowerSealingKey.Generate();
     public Network Network { get; } = Network.Standalone;
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UnixEpoch.AddYears(56));
@@ -49,12 +55,19 @@ public abstract class IngestionHost : IAsyncLifetime
         services.AddSingleton<IAcceptingLedgerSource>(Ledger);
         services.AddSingleton(Metrics);
         services.AddSingleton<TimeProvider>(Time);
+        services.AddSingleton(new OperatorAuthority(OperatorKey.AccountId));
+        services.AddSingleton(new SubscriptionRateLimiter(Time, Ingest.PerSubscriptionRate, Ingest.PerSubscriptionBurst));
         services.AddSingleton<BundleIngestor>();
         services.AddOptions<WatchtowerOptions>().Configure(o => o.KeyPrefix = Prefix);
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(Ingest));
         services.AddMassTransit(x =>
         {
             x.AddTowerIngestionConsumers();
             x.AddRequestClient<UploadBundle>(TowerQueues.SendAddress(TowerQueues.UploadBundle(Prefix)), RequestTimeout.After(s: 30));
+            x.AddRequestClient<ForgetChannel>(TowerQueues.SendAddress(TowerQueues.ForgetChannel(Prefix)), RequestTimeout.After(s: 30));
+            x.AddRequestClient<AuditChannel>(TowerQueues.SendAddress(TowerQueues.AuditChannel(Prefix)), RequestTimeout.After(s: 30));
+            x.AddRequestClient<RegisterSubscription>(TowerQueues.SendAddress(TowerQueues.Subscriptions(Prefix)), RequestTimeout.After(s: 30));
+            x.AddRequestClient<RenewSubscription>(TowerQueues.SendAddress(TowerQueues.Subscriptions(Prefix)), RequestTimeout.After(s: 30));
             ConfigureTransport(x);
         });
         _services = services.BuildServiceProvider();
@@ -77,6 +90,23 @@ public abstract class IngestionHost : IAsyncLifetime
     /// <summary>Sends a one-way command to one of this host's queues, as wallets and operators do.</summary>
     public async Task SendAsync<T>(Func<string, string> queue, T message) where T : class =>
         await (await Bus.GetSendEndpoint(TowerQueues.SendAddress(queue(Prefix)))).Send(message);
+
+    /// <summary>Sends a request and waits for its answer (<typeparamref name="TOk"/>) or the refusal.</summary>
+    public async Task<(TOk? Ok, BundleRejected? Rejected)> RequestAsync<TRequest, TOk>(TRequest request) where TRequest : class where TOk : class
+    {
+        var client = _services!.GetRequiredService<IRequestClient<TRequest>>();
+        var response = await client.GetResponse<TOk, BundleRejected>(request);
+        return response.Is(out Response<TOk>? ok)
+            ? (ok!.Message, null)
+            : response.Is(out Response<BundleRejected>? rejected) ? (null, rejected!.Message) : throw new InvalidOperationException("no response");
+    }
+
+    /// <summary>A registration signed by <paramref name="signer"/> (the operator unless a test says otherwise) for this tower.</summary>
+    public RegisterSubscription Registration(Guid id, AccountId wallet, DateTimeOffset issuedAt, KeyPair? signer = null, bool replace = false, int maxChannels = 10) =>
+        OperatorCommands.Register(signer ?? OperatorKey, ReceiptKey.AccountId, id, wallet, maxChannels, 1_000_000, Time.GetUtcNow().AddDays(30), issuedAt, replace);
+
+    public Task<(SubscriptionChanged? Ok, BundleRejected? Rejected)> RegisterAsync(RegisterSubscription command) =>
+        RequestAsync<RegisterSubscription, SubscriptionChanged>(command);
 
     /// <summary>Sends an upload and waits for the receipt or the refusal.</summary>
     public async Task<(BundleAccepted? Accepted, BundleRejected? Rejected)> UploadAsync(Guid subscriptionId, byte[] sealedBundle)
@@ -103,6 +133,7 @@ public sealed class RabbitMqRedisHost : IngestionHost
         bus.UsingRabbitMq((context, cfg) =>
         {
             cfg.Host(TestServers.RabbitMq, h => h.PublisherConfirmation = true);
+            cfg.BoundIngestionFaultQueues(Prefix, Ingest);
             cfg.ConfigureEndpoints(context);
         });
 
@@ -327,8 +358,9 @@ public abstract class IngestionContractTests<THost> : IClassFixture<THost> where
     {
         var channel = new TestChannel();
         var id = Guid.NewGuid();
-        await Host.SendAsync(TowerQueues.Subscriptions, new RegisterSubscription(id, channel.WalletIdentity.AccountId.ToString(), 5, 100_000, Host.Time.GetUtcNow().AddDays(1)));
-        Assert.True(await Eventually(async () => await Host.Store.GetSubscriptionAsync(id, CancellationToken.None) is not null));
+        var (changed, refused) = await Host.RegisterAsync(Host.Registration(id, channel.WalletIdentity.AccountId, Host.Time.GetUtcNow()));
+        Assert.Null(refused);
+        Assert.Equal(channel.WalletIdentity.AccountId.ToString(), changed!.WalletKey);
 
         Assert.NotNull((await Host.UploadAsync(id, Sealed(channel, 1))).Accepted);
     }

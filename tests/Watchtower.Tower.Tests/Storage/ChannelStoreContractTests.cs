@@ -193,16 +193,46 @@ public abstract class ChannelStoreContractTests
     }
 
     [Fact]
-    public async Task ChannelOfAnotherSubscription_IsConflict()
+    public async Task ChannelOfAnotherSubscription_AtAnEqualOrLowerRound_IsConflict()
     {
         var store = CreateStore();
-        await StoreAsync(store, _channel, 1);
+        await StoreAsync(store, _channel, 2);
         var intruder = _subscription with { Id = Guid.NewGuid() };
 
-        var result = await StoreAsync(store, _channel, 2, intruder);
+        Assert.Equal(StoreOutcome.Conflict, (await StoreAsync(store, _channel, 2, intruder)).Outcome);
+        Assert.Equal(StoreOutcome.Conflict, (await StoreAsync(store, _channel, 1, intruder)).Outcome);
+        Assert.Equal((_subscription.Id, 2UL), ((await store.GetAsync(_channel.ChannelId(), Ct))!.Metadata.SubscriptionId, (await store.GetAsync(_channel.ChannelId(), Ct))!.Metadata.Round));
+    }
 
-        Assert.Equal(StoreOutcome.Conflict, result.Outcome);
-        Assert.Equal(1UL, (await store.GetAsync(_channel.ChannelId(), Ct))!.Metadata.Round);
+    [Fact]
+    public async Task ChannelOfAnotherSubscription_AtALowerRound_IsTakenOver_AndItsQuotaMoves()
+    {
+        var store = CreateStore();
+        var squatter = _subscription with { Id = Guid.NewGuid(), MaxChannels = 1 };
+        await StoreAsync(store, _channel, 1, squatter);
+
+        var result = await StoreAsync(store, _channel, 2);
+
+        Assert.Equal(StoreOutcome.TakenOver, result.Outcome);
+        var stored = (await store.GetAsync(_channel.ChannelId(), Ct))!;
+        Assert.Equal((_subscription.Id, 2UL), (stored.Metadata.SubscriptionId, stored.Metadata.Round));
+        Assert.Equal([_channel.ChannelId()], (await store.ChannelsWatchingAsync(_channel.Escrow.AccountId, Ct)).ToArray());
+        // The squatter's one-channel allowance is free again.
+        Assert.Equal(StoreOutcome.Stored, (await StoreAsync(store, new TestChannel(), 1, squatter)).Outcome);
+    }
+
+    [Fact]
+    public async Task SubscriptionWrite_IsACompareAndSetOnTheLastCommand()
+    {
+        var store = CreateStore();
+        var first = _subscription with { LastCommandAt = 10 };
+        Assert.True(await store.TryPutSubscriptionAsync(first, -1, Ct));
+        Assert.False(await store.TryPutSubscriptionAsync(first with { MaxChannels = 99, LastCommandAt = 11 }, -1, Ct));
+        Assert.False(await store.TryPutSubscriptionAsync(first with { MaxChannels = 99, LastCommandAt = 11 }, 9, Ct));
+
+        Assert.True(await store.TryPutSubscriptionAsync(first with { MaxChannels = 3, LastCommandAt = 12 }, 10, Ct));
+
+        Assert.Equal(first with { MaxChannels = 3, LastCommandAt = 12 }, await store.GetSubscriptionAsync(first.Id, Ct));
     }
 
     [Fact]

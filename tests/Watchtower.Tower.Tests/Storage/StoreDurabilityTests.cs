@@ -43,7 +43,7 @@ public sealed class StoreDurabilityTests : IDisposable
     /// <summary>The responder rig's channel uploaded through an ingestor that consults <paramref name="guard"/>.</summary>
     private static Task<IngestResult> IngestAsync(ResponderRig rig, StoreGuard guard, TowerMetrics metrics)
     {
-        var ingestor = new BundleIngestor(rig.Store, rig.Identity, new LedgerWatermark(), metrics, rig.Time, guard);
+        var ingestor = new BundleIngestor(rig.Store, rig.Identity, new LedgerWatermark(), metrics, rig.Time, new SubscriptionRateLimiter(rig.Time, 1_000, 1_000), new OperatorAuthority(null), guard);
         return Subscribe(rig).ContinueWith(_ => ingestor.IngestAsync(rig.Subscription,
             rig.Channel.Seal(rig.Channel.Bundle(ResponderRig.Round), rig.Identity.SealingKey.PublicKey).ToArray(), default), TaskScheduler.Default).Unwrap();
     }
@@ -217,7 +217,7 @@ public sealed class StoreDurabilityTests : IDisposable
 
         // Replica gone: the next round's upload waits ReplicaTimeout and is refused, not receipted.
         replica.Kill();
-        var ingestor = new BundleIngestor(impatient, rig.Identity, new LedgerWatermark(), _metrics, rig.Time, guard);
+        var ingestor = new BundleIngestor(impatient, rig.Identity, new LedgerWatermark(), _metrics, rig.Time, new SubscriptionRateLimiter(rig.Time, 1_000, 1_000), new OperatorAuthority(null), guard);
         var next = rig.Channel.Seal(rig.Channel.Bundle(ResponderRig.Round + 1), rig.Identity.SealingKey.PublicKey).ToArray();
         var e = await Assert.ThrowsAsync<StoreReplicationException>(() => ingestor.IngestAsync(rig.Subscription, next, default));
 
@@ -249,7 +249,7 @@ public sealed class StoreDurabilityTests : IDisposable
         var guard = Guard(store);
         await guard.CheckAsync(default);
         var publisher = new RecordingPublisher();
-        var ingestor = new BundleIngestor(store, rig.Identity, new LedgerWatermark(), _metrics, rig.Time, guard,
+        var ingestor = new BundleIngestor(store, rig.Identity, new LedgerWatermark(), _metrics, rig.Time, new SubscriptionRateLimiter(rig.Time, 1_000, 1_000), new OperatorAuthority(null), guard,
             new RecoveryTrigger(guard, rig.Ledger, publisher, rig.Time));
         var upload = rig.Channel.Seal(rig.Channel.Bundle(ResponderRig.Round), rig.Identity.SealingKey.PublicKey).ToArray();
         await Subscribe(rig);

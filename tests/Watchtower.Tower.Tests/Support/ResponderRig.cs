@@ -43,7 +43,8 @@ internal sealed class ResponderRig : IDisposable
         Retries = new RetrySchedule(Time);
         Responder = new ChannelResponder(Store, Ledger, Identity, submitter, Options.Create(new DeadlineOptions { SafetyMargin = TimeSpan.Zero }),
             responderOptions, Retries, Clock, Metrics, Time, NullLogger<ChannelResponder>.Instance);
-        Ingestor = new BundleIngestor(Store, Identity, new LedgerWatermark(), Metrics, Time);
+        Ingestor = new BundleIngestor(Store, Identity, new LedgerWatermark(), Metrics, Time,
+            new SubscriptionRateLimiter(Time, 1_000, 1_000), new OperatorAuthority(null));
     }
 
     public TestChannel Channel { get; } = new();

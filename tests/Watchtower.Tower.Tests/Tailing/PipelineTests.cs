@@ -1,7 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
+using RabbitMQ.Client;
 using StackExchange.Redis;
+using Watchtower.Contracts.Messages;
 using Watchtower.Tower.Hosting;
 using Watchtower.Tower.Tailing;
+using Watchtower.Tower.Tests.Storage;
 using Watchtower.Tower.Tests.Support;
 using Xunit;
 
@@ -28,6 +31,42 @@ public class PipelineTests
         rig.Ledger.CloseLedger();
         var store = host.Services.GetRequiredService<Watchtower.Tower.Storage.IChannelStore>();
         await PipelineRig.Eventually(() => store.GetAsync(rig.Channel.ChannelId(0), default).Result is null, "the settled channel forgotten");
+    }
+
+    /// <summary>
+    /// Outcome events carry channel ids: any broker user may bind a queue to the message types'
+    /// fanout exchanges, so they must not be published there, only sent to the operator's queue.
+    /// </summary>
+    [Fact]
+    public async Task OutcomeEvents_GoToTheOperatorQueueOnly_NeverToAFanoutExchange()
+    {
+        await using var rig = new PipelineRig();
+        var factory = new ConnectionFactory { Uri = TestServers.RabbitMq };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var amqp = await connection.CreateChannelAsync();
+        var eavesdropper = (await amqp.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true)).QueueName;
+        foreach (var type in new[] { typeof(BreachCountered), typeof(SnapshotsSubmitted), typeof(ChannelSettled) })
+        {
+            var exchange = $"{type.Namespace}:{type.Name}";
+            await amqp.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: true);
+            await amqp.QueueBindAsync(eavesdropper, exchange, "");
+        }
+        // The operator's queue, as its consumer would declare it.
+        var outcomes = (await amqp.QueueDeclareAsync(rig.Prefix + "-outcomes", durable: true, exclusive: false, autoDelete: false)).QueueName;
+        var host = await rig.StartAsync(TailAndRespond, new Dictionary<string, string?> { ["Tower:Responder:OutcomeQueue"] = outcomes });
+        await rig.UploadAsync(host);
+
+        rig.Ledger.Apply(rig.Channel.Ratchet(1, participant: 1));
+        rig.Ledger.CloseLedger();
+        await PipelineRig.Eventually(() => rig.EscrowSequence == rig.R.Value, "the latest ratchet on the ledger");
+        rig.Ledger.CloseLedger(rig.SnapshotMinTime - rig.Ledger.CloseTime);
+        await PipelineRig.Eventually(() => rig.EscrowSequence == rig.R.Value + 2, "the latest snapshots on the ledger");
+        rig.Ledger.CloseLedger();
+        // BreachCountered, SnapshotsSubmitted, ChannelSettled: by the last one, anything published with the first two has arrived.
+        await PipelineRig.Eventually(() => amqp.QueueDeclarePassiveAsync(outcomes).Result.MessageCount >= 3, "the outcomes on the operator queue");
+
+        Assert.Equal(0u, (await amqp.QueueDeclarePassiveAsync(eavesdropper)).MessageCount);
+        await amqp.QueueDeleteAsync(outcomes);
     }
 
     [Fact]
