@@ -91,6 +91,7 @@ internal sealed class ChaosRun
         // Through the queues' exchanges, as wallets do: the tower declares its queues (quorum where the broker has them).
         var subscriptionsQueue = TowerQueues.SendAddress(TowerQueues.Subscriptions(prefix));
         var address = new TowerAddress(deployment.ReceiptKey.AccountId, deployment.SealingKey.PublicKey, subscriptionsQueue, TowerQueues.SendAddress(TowerQueues.UploadBundle(prefix)));
+        var operatorCommands = new TowerOperator(bus, deployment.OperatorKey, deployment.ReceiptKey.AccountId, subscriptionsQueue, TimeProvider.System, TimeSpan.FromSeconds(30));
         var clientOptions = new TowerClientOptions { RequestTimeout = TimeSpan.FromSeconds(15), FirstRetry = TimeSpan.FromMilliseconds(500), MaxRetry = TimeSpan.FromSeconds(5) };
 
         for (var i = 0; i < _profile.Channels; i++)
@@ -105,13 +106,13 @@ internal sealed class ChaosRun
         Mark("accounts funded");
         foreach (var c in channels)
         {
-            await Subscriptions.CreateAsync(bus, subscriptionsQueue, c.Subscription, c.Alice.AccountId, ct).ConfigureAwait(false);
+            await Subscriptions.CreateAsync(operatorCommands, c.Subscription, c.Alice.AccountId, ct).ConfigureAwait(false);
         }
 
         var strangers = Enumerable.Range(0, 8).Select(_ => Guid.NewGuid()).ToList();
         foreach (var s in strangers)
         {
-            await Subscriptions.CreateAsync(bus, subscriptionsQueue, s, KeyPair.Random().AccountId, ct).ConfigureAwait(false);
+            await Subscriptions.CreateAsync(operatorCommands, s, KeyPair.Random().AccountId, ct).ConfigureAwait(false);
         }
 
         await OpenAsync(ledger, channels, ct).ConfigureAwait(false);

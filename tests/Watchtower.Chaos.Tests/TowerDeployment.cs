@@ -69,6 +69,9 @@ internal sealed class TowerDeployment : IAsyncDisposable
 
     public KeyPair ReceiptKey { get; } = KeyPair.Random();
 
+    /// <summary>Signs the subscription commands (Tower:Keys:OperatorKey is its public key).</summary>
+    public KeyPair OperatorKey { get; } = KeyPair.Random();
+
     public TowerSealingKey SealingKey { get; } = TowerSealingKey.Generate();
 
     public ChildProcess Standalone { get; private set; } = null!;
@@ -208,6 +211,7 @@ internal sealed class TowerDeployment : IAsyncDisposable
             ["Tower__KeyPrefix"] = Prefix,
             ["Tower__Keys__ReceiptSecret"] = ReceiptKey.Seed.ToString(),
             ["Tower__Keys__SealingKey"] = Convert.ToBase64String(SealingKey.ExportPrivateKey()),
+            ["Tower__Keys__OperatorKey"] = OperatorKey.AccountId.ToString(),
             ["Ledger__Kind"] = "Horizon",
             ["Ledger__Url"] = (role == "respond" ? ResponderLedgerProxy : LedgerProxy).Uri.ToString(),
             ["Ledger__NetworkPassphrase"] = Network.Standalone.Passphrase,
