@@ -42,6 +42,8 @@ public enum AuditStatus
     Unreachable,
     /// <summary>The tower refused the audit (typed reason), e.g. rate limited: tried again at the next audit.</summary>
     Rejected,
+    /// <summary>The tower's store epoch differs from the one an earlier audit saw (its store was wiped or replaced): re-uploaded, since what it holds may be a partial restore.</summary>
+    StoreReplaced,
 }
 
 /// <summary>What one audit of one channel found; <paramref name="Reuploaded"/> when the latest bundle was queued again.</summary>
@@ -90,6 +92,7 @@ public sealed class WalletTowerClient : IBundleSink, IAsyncDisposable
     private readonly Task _loop;
     private readonly Task _auditLoop;
     private bool _busy;
+    private string? _storeEpoch;
 
     public WalletTowerClient(IBus bus, TowerAddress tower, Guid subscription, KeyPair walletIdentity, TimeProvider time, TowerClientOptions options,
         Action<UploadOutcome> report, Action<AuditOutcome>? audited = null)
@@ -323,6 +326,19 @@ public sealed class WalletTowerClient : IBundleSink, IAsyncDisposable
             }
 
             var statement = answered.Message;
+            string? previousEpoch;
+            lock (_gate)
+            {
+                previousEpoch = _storeEpoch;
+                if (statement.StoreEpoch.Length > 0)
+                {
+                    _storeEpoch = statement.StoreEpoch;
+                }
+            }
+            if (previousEpoch is not null && statement.StoreEpoch.Length > 0 && statement.StoreEpoch != previousEpoch)
+            {
+                return (AuditStatus.StoreReplaced, $"the tower's store epoch changed from {previousEpoch} to {statement.StoreEpoch}");
+            }
             return !statement.Held ? (AuditStatus.NotHeld, "the tower says it does not hold the channel")
                 : statement.Round != receipt.Round ? (AuditStatus.WrongRound, $"the tower holds round {statement.Round}, the receipt is for round {receipt.Round}")
                 : !statement.BundleHash.AsSpan().SequenceEqual(receipt.BundleHash.Bytes) ? (AuditStatus.WrongHash, "the tower holds other bytes than the receipted bundle")

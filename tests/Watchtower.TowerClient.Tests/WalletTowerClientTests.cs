@@ -257,6 +257,24 @@ public sealed class WalletTowerClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Audit_SeeingTheStoreEpochChange_ReportsItAndReuploads_EvenForAHeldChannel()
+    {
+        var upload = await UploadedAsync(3);
+        _auditor = a => AuditSignature.Statement(_towerReceipt, a, 3, upload.ToArray(), held: true, "epoch-one");
+        Assert.Equal(AuditStatus.Held, Assert.Single(await _client.AuditAsync(CancellationToken.None)).Status);
+        _auditor = a => AuditSignature.Statement(_towerReceipt, a, 3, upload.ToArray(), held: true, "epoch-two");
+        var before = Received().Length;
+
+        var outcome = Assert.Single(await _client.AuditAsync(CancellationToken.None));
+
+        Assert.Equal((AuditStatus.StoreReplaced, true), (outcome.Status, outcome.Reuploaded));
+        Assert.Contains("epoch-two", outcome.Problem, StringComparison.Ordinal);
+        Assert.Equal(UploadStatus.Accepted, (await NextAsync()).Status);
+        Assert.Equal(before + 1, Received().Length);
+        Assert.Equal(AuditStatus.Held, Assert.Single(await _client.AuditAsync(CancellationToken.None)).Status);
+    }
+
+    [Fact]
     public async Task Audits_RunOnTheClientsClock_AndAreReported()
     {
         var upload = await UploadedAsync(1);

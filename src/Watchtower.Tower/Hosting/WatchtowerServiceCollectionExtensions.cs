@@ -88,7 +88,8 @@ public static class WatchtowerServiceCollectionExtensions
             {
                 var store = sp.GetRequiredService<IOptions<StoreOptions>>().Value;
                 return new RedisChannelStore(sp.GetRequiredService<IConnectionMultiplexer>(),
-                    sp.GetRequiredService<IOptions<WatchtowerOptions>>().Value.KeyPrefix, minReplicas: store.MinReplicas, replicaTimeout: store.ReplicaTimeout);
+                    sp.GetRequiredService<IOptions<WatchtowerOptions>>().Value.KeyPrefix, minReplicas: store.MinReplicas, replicaTimeout: store.ReplicaTimeout,
+                    closedChannelMemory: store.ClosedChannelMemory);
             });
             services.TryAddSingleton<ILease>(sp => new RedisLease(sp.GetRequiredService<IConnectionMultiplexer>(), RedisTailerCursor.LeaseName,
                 holder, sp.GetRequiredService<IOptions<TailerOptions>>().Value.LeaseTtl, sp.GetRequiredService<IOptions<WatchtowerOptions>>().Value.KeyPrefix));

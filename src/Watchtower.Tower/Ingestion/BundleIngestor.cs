@@ -100,7 +100,7 @@ public sealed class BundleIngestor
                     _metrics.BundleBytes.Observe(sealedBytes.Length);
                     return new IngestResult.Accepted(result.Receipt!, result.Outcome);
                 case StoreOutcome.Stale:
-                    throw new BundleRejectedException(RejectionReason.StaleRound, $"round {result.StoredRound} is already stored");
+                    throw new BundleRejectedException(RejectionReason.StaleRound, $"round {result.StoredRound} is already stored, or the channel was closed at it");
                 case StoreOutcome.Conflict:
                     throw new BundleRejectedException(RejectionReason.ChannelConflict, "the channel is held by another subscription");
                 default:
@@ -137,7 +137,14 @@ public sealed class BundleIngestor
             {
                 throw new BundleRejectedException(RejectionReason.ChannelConflict, "the channel is held by another subscription");
             }
-            var outcome = await _store.ForgetAsync(request.ChannelId, request.UpToRound, ct).ConfigureAwait(false);
+            if (stored is null)
+            {
+                return (new ChannelForgotten(request.SubscriptionId, request.ChannelId, request.UpToRound, false), null);
+            }
+            // Never above the round whose ownership was just checked: a higher round stored meanwhile
+            // (another subscription's takeover) keeps its record and its index entries.
+            var upTo = Math.Min(request.UpToRound, stored.Metadata.Round);
+            var outcome = await _store.ForgetAsync(request.ChannelId, upTo, ct).ConfigureAwait(false);
             return (new ChannelForgotten(request.SubscriptionId, request.ChannelId, request.UpToRound, outcome == ForgetOutcome.Forgotten), null);
         }
         catch (BundleRejectedException e)
@@ -166,8 +173,10 @@ public sealed class BundleIngestor
             var stored = await _store.GetAsync(request.ChannelId, ct).ConfigureAwait(false);
             var held = stored is not null && stored.Metadata.SubscriptionId == subscription.Id;
             _metrics.Audits.WithLabels(held ? "held" : "not_held").Inc();
+            // The store's lifetime id in the signed statement: a wallet sees a wiped or replaced store even for a channel still held.
+            var epoch = (await _store.GetEpochAsync(ct).ConfigureAwait(false))?.Id.ToString("N") ?? "";
             return (AuditSignature.Statement(_identity.ReceiptKey, request, stored?.Metadata.Round ?? 0,
-                held ? stored!.SealedBundle.Span : default, held, storeEpoch: ""), null);
+                held ? stored!.SealedBundle.Span : default, held, epoch), null);
         }
         catch (BundleRejectedException e)
         {

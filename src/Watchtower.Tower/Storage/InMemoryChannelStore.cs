@@ -20,6 +20,8 @@ public sealed class InMemoryChannelStore : IChannelStore
     private readonly Dictionary<WatchedAccountKey, ImmutableArray<ChannelId>> _accounts = [];
     private readonly Dictionary<ChannelId, ulong> _deadlines = [];
     private readonly Dictionary<ChannelId, ulong> _followUps = [];
+    // Round each forgotten channel was closed at: its old rounds are never taken again (the demo's store lives as long as its process).
+    private readonly Dictionary<ChannelId, ulong> _closed = [];
     private readonly List<(long Number, WatchedIndexChange Change)> _changes = [];
     private long _changeCounter;
     private StoreEpoch? _epoch;
@@ -66,6 +68,10 @@ public sealed class InMemoryChannelStore : IChannelStore
         lock (_gate)
         {
             var id = metadata.ChannelId;
+            if (_closed.TryGetValue(id, out var closedAt) && metadata.Round <= closedAt)
+            {
+                return Task.FromResult(new StoreResult(StoreOutcome.Stale, null, closedAt));
+            }
             // Quota first, as the Redis store does (it must reserve before its compare-and-set).
             var usage = _usage.GetValueOrDefault(subscription.Id) ?? [];
             var others = usage.Where(e => e.Key != id).ToList();
@@ -153,6 +159,7 @@ public sealed class InMemoryChannelStore : IChannelStore
                 Unwatch(account, channelId);
             }
             _channels.Remove(channelId);
+            _closed[channelId] = current.Metadata.Round;
             _deadlines.Remove(channelId);
             _followUps.Remove(channelId);
             if (_usage.TryGetValue(current.Metadata.SubscriptionId, out var usage))

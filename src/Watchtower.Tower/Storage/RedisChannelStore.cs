@@ -43,13 +43,16 @@ public sealed class RedisChannelStore : IChannelStore
     private readonly RedisKey _changeCounter;
     private readonly RedisKey _epoch;
     private readonly int _minReplicas;
+    private readonly long _closedChannelSeconds;
     private readonly TimeSpan _replicaTimeout;
 
     /// <param name="prefix">Key prefix (default "wt"); tests use a unique one per run.</param>
     /// <param name="maxChanges">Approximate length kept of the index change feed; a reader further behind reloads.</param>
     /// <param name="minReplicas">Replicas that must acknowledge an upload's writes before it returns (0: no WAIT).</param>
     /// <param name="replicaTimeout">Bound of that wait (default 1 s).</param>
-    public RedisChannelStore(IConnectionMultiplexer redis, string prefix = "wt", int maxChanges = 100_000, int minReplicas = 0, TimeSpan? replicaTimeout = null)
+    /// <param name="closedChannelMemory">How long a forgotten (settled or released) channel keeps refusing its old rounds (default 90 days).</param>
+    public RedisChannelStore(IConnectionMultiplexer redis, string prefix = "wt", int maxChanges = 100_000, int minReplicas = 0, TimeSpan? replicaTimeout = null,
+        TimeSpan? closedChannelMemory = null)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentOutOfRangeException.ThrowIfNegative(minReplicas);
@@ -58,6 +61,8 @@ public sealed class RedisChannelStore : IChannelStore
         _maxChanges = maxChanges;
         _minReplicas = minReplicas;
         _replicaTimeout = replicaTimeout ?? TimeSpan.FromSeconds(1);
+        _closedChannelSeconds = (long)Math.Ceiling((closedChannelMemory ?? TimeSpan.FromDays(90)).TotalSeconds);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_closedChannelSeconds, nameof(closedChannelMemory));
         _epoch = $"{prefix}:{{meta}}:epoch";
         _accounts = $"{prefix}:{{ix}}:acct";
         _versions = $"{prefix}:{{ix}}:ver";
@@ -68,6 +73,9 @@ public sealed class RedisChannelStore : IChannelStore
     }
 
     public RedisKey RecordKey(ChannelId id) => $"{_prefix}:{{ch:{id}}}";
+
+    // Same hash slot as the record: the compare-and-set and the delete see it atomically.
+    private RedisKey ClosedKey(ChannelId id) => $"{_prefix}:{{ch:{id}}}:closed";
 
     private RedisKey SubscriptionKey(Guid id) => $"{_prefix}:{{sub:{id:N}}}";
 
@@ -127,7 +135,7 @@ public sealed class RedisChannelStore : IChannelStore
 
         // 2. Compare-and-set on the round (channel slot).
         var roundText = ChannelRecordCodec.RoundText(metadata.Round);
-        var result = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.StoreRecord, [RecordKey(metadata.ChannelId)],
+        var result = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.StoreRecord, [RecordKey(metadata.ChannelId), ClosedKey(metadata.ChannelId)],
             [roundText, record, metadata.SubscriptionId.ToByteArray(bigEndian: true)]).ConfigureAwait(false))!;
         var code = (int)result[0];
         if (code is 1 or 2 or 6)
@@ -274,7 +282,7 @@ public sealed class RedisChannelStore : IChannelStore
             return ForgetOutcome.NotFound;
         }
         await _db.ScriptEvaluateAsync(RedisScripts.SetUsage, [UsageKey(stored.Metadata.SubscriptionId)], [channel, -1]).ConfigureAwait(false);
-        var deleted = (int)await _db.ScriptEvaluateAsync(RedisScripts.DeleteRecord, [RecordKey(channelId)], [upTo]).ConfigureAwait(false);
+        var deleted = (int)await _db.ScriptEvaluateAsync(RedisScripts.DeleteRecord, [RecordKey(channelId), ClosedKey(channelId)], [upTo, _closedChannelSeconds]).ConfigureAwait(false);
         return deleted switch
         {
             1 => ForgetOutcome.Forgotten,

@@ -19,11 +19,14 @@ internal static class RedisScripts
         end
         """;
 
-    /// <summary>KEYS[1] channel record. ARGV: round hex, record, subscription id (16 bytes).
-    /// Returns {1} stored, {2} replaced, {3, receipt} same round, {4, stored round hex} stale,
+    /// <summary>KEYS[1] channel record, KEYS[2] its closed marker. ARGV: round hex, record, subscription id (16 bytes).
+    /// Returns {1} stored, {2} replaced, {3, receipt} same round, {4, stored or closed round hex} stale
+    /// (a round at or below the one the channel was closed at is never taken again),
     /// {5} other subscription at an equal or later round, {6, old subscription id} a higher round
     /// taken over from another subscription (the caller releases the old holder's usage).</summary>
     public const string StoreRecord = RoundCompare + "\n" + """
+        local closed = redis.call('GET', KEYS[2])
+        if closed and cmpround(ARGV[1], closed) <= 0 then return {4, closed} end
         local cur = redis.call('GET', KEYS[1])
         if not cur then
           redis.call('SET', KEYS[1], ARGV[2])
@@ -60,13 +63,15 @@ internal static class RedisScripts
         return 1
         """;
 
-    /// <summary>KEYS[1] channel record. ARGV[1] round hex. Deletes when the stored round ≤ ARGV[1].
+    /// <summary>KEYS[1] channel record, KEYS[2] its closed marker. ARGV[1] round hex, ARGV[2] seconds the
+    /// marker is kept. Deletes when the stored round ≤ ARGV[1] and marks the channel closed at that round.
     /// Returns 1 deleted, 0 absent, -1 newer round kept.</summary>
     public const string DeleteRecord = RoundCompare + "\n" + """
         local r = redis.call('GETRANGE', KEYS[1], 0, 15)
         if r == '' then return 0 end
         if cmpround(r, ARGV[1]) > 0 then return -1 end
         redis.call('DEL', KEYS[1])
+        redis.call('SET', KEYS[2], r, 'EX', ARGV[2])
         return 1
         """;
 

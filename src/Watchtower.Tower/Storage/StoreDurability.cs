@@ -24,6 +24,10 @@ public sealed class StoreOptions
     /// <summary>After an epoch loss: how long the tower stays not ready (and re-triggers every re-uploaded channel) while wallets re-upload.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
     public TimeSpan RecoveryWindow { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long a settled or forgotten channel keeps refusing its old rounds (a replayed old bundle is never receipted and watched again).</summary>
+    [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
+    public TimeSpan ClosedChannelMemory { get; set; } = TimeSpan.FromDays(90);
 }
 
 /// <summary>

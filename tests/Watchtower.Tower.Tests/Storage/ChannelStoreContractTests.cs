@@ -288,6 +288,25 @@ public abstract class ChannelStoreContractTests
     }
 
     [Fact]
+    public async Task ForgottenChannel_RefusesItsOldRoundsAsStale_ButTakesALaterOne()
+    {
+        // A settled channel is forgotten; a replay of its bundle must not be receipted and watched again.
+        var store = CreateStore();
+        var id = _channel.ChannelId(0);
+        await StoreAsync(store, _channel, 2);
+        Assert.Equal(ForgetOutcome.Forgotten, await store.ForgetAsync(id, 2, Ct));
+
+        var replay = await StoreAsync(store, _channel, 2);
+        var older = await StoreAsync(store, _channel, 1);
+
+        Assert.Equal((StoreOutcome.Stale, 2UL), (replay.Outcome, replay.StoredRound!.Value));
+        Assert.Equal(StoreOutcome.Stale, older.Outcome);
+        Assert.Null(await store.GetAsync(id, Ct));
+        Assert.Equal(0, await store.CountChannelsAsync(Ct));
+        Assert.Equal(StoreOutcome.Stored, (await StoreAsync(store, _channel, 3)).Outcome);
+    }
+
+    [Fact]
     public async Task BothPartiesOfOneChannel_AreIndexedUnderTheSharedAccounts()
     {
         var store = CreateStore();
@@ -405,6 +424,28 @@ public sealed class RedisChannelStoreTests : ChannelStoreContractTests, IDisposa
     private readonly StackExchange.Redis.ConnectionMultiplexer _redis = TestServers.ConnectRedis();
 
     protected override IChannelStore CreateStore(int maxChanges = 100_000) => new RedisChannelStore(_redis, TestServers.UniquePrefix(), maxChanges);
+
+    [Fact]
+    public async Task ClosedMarker_ExpiresAfterTheConfiguredMemory_AndIsTheOnlyKeyLeft()
+    {
+        var prefix = TestServers.UniquePrefix();
+        var store = new RedisChannelStore(_redis, prefix, closedChannelMemory: TimeSpan.FromDays(2));
+        var channel = new TestChannel();
+        var subscription = new Subscription(Guid.NewGuid(), channel.WalletIdentity.AccountId, 10, 1_000_000, DateTimeOffset.UnixEpoch.AddYears(60));
+        var bundle = channel.Bundle(1, 0);
+        var sealedBundle = channel.Seal(bundle, TowerSealingKey.Generate().PublicKey);
+        var receipt = BundleReceipt.Issue(KeyPair.Random(), bundle.ChannelId, 1, sealedBundle.Hash, 101);
+        await store.StoreAsync(subscription, ChannelMetadata.Of(bundle, subscription.Id), receipt, sealedBundle.ToArray(), CancellationToken.None);
+
+        await store.ForgetAsync(bundle.ChannelId, 1, CancellationToken.None);
+
+        var db = _redis.GetDatabase();
+        var closed = (StackExchange.Redis.RedisKey)$"{prefix}:{{ch:{bundle.ChannelId}}}:closed";
+        var ttl = await db.KeyTimeToLiveAsync(closed);
+        Assert.InRange(ttl!.Value, TimeSpan.FromDays(2) - TimeSpan.FromMinutes(1), TimeSpan.FromDays(2));
+        var left = _redis.GetServers()[0].Keys(pattern: $"{prefix}:{{ch:*").Select(k => (string)k!).ToList();
+        Assert.Equal([(string)closed!], left);
+    }
 
     public void Dispose() => _redis.Dispose();
 }
