@@ -90,7 +90,8 @@ internal sealed class ChaosRun
         var prefix = deployment.Prefix;
         // Through the queues' exchanges, as wallets do: the tower declares its queues (quorum where the broker has them).
         var subscriptionsQueue = TowerQueues.SendAddress(TowerQueues.Subscriptions(prefix));
-        var address = new TowerAddress(deployment.ReceiptKey.AccountId, deployment.SealingKey.PublicKey, subscriptionsQueue, TowerQueues.SendAddress(TowerQueues.UploadBundle(prefix)));
+        var address = new TowerAddress(deployment.ReceiptKey.AccountId, deployment.SealingKey.PublicKey,
+            TowerQueues.SendAddress(TowerQueues.UploadBundle(prefix)), TowerQueues.SendAddress(TowerQueues.AuditChannel(prefix)));
         var operatorCommands = new TowerOperator(bus, deployment.OperatorKey, deployment.ReceiptKey.AccountId, subscriptionsQueue, TimeProvider.System, TimeSpan.FromSeconds(30));
         var clientOptions = new TowerClientOptions { RequestTimeout = TimeSpan.FromSeconds(15), FirstRetry = TimeSpan.FromMilliseconds(500), MaxRetry = TimeSpan.FromSeconds(5) };
 
