@@ -105,7 +105,12 @@ public sealed class StartupProbe(
         }
     }
 
-    /// <summary>The Redis connection: never aborts on a failed first connect (reconnects with capped backoff).</summary>
+    /// <summary>
+    /// The Redis connection: never aborts on a failed first connect (reconnects with capped backoff),
+    /// and re-reads the topology when a write meets a replica: after a Sentinel failover the demoted
+    /// primary comes back as a replica on the same address, and the connection would otherwise keep
+    /// sending every write there (READONLY) until its next periodic reconfiguration.
+    /// </summary>
     public static IConnectionMultiplexer ConnectRedis(string configuration, StartupOptions startup)
     {
         ArgumentNullException.ThrowIfNull(startup);
@@ -113,6 +118,25 @@ public sealed class StartupProbe(
         options.AbortOnConnectFail = false;
         options.ConnectTimeout = (int)startup.ConnectTimeout.TotalMilliseconds;
         options.ReconnectRetryPolicy = new ExponentialRetry(500, (int)startup.RetryMaxDelay.TotalMilliseconds);
-        return ConnectionMultiplexer.Connect(options);
+        var redis = ConnectionMultiplexer.Connect(options);
+        var reconfiguring = 0;
+        redis.ErrorMessage += (_, e) =>
+        {
+            if (e.Message.StartsWith("READONLY", StringComparison.Ordinal) && Interlocked.Exchange(ref reconfiguring, 1) == 0)
+            {
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await redis.ConfigureAsync().ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        Interlocked.Exchange(ref reconfiguring, 0);
+                    }
+                });
+            }
+        };
+        return redis;
     }
 }

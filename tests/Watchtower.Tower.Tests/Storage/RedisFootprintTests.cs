@@ -112,8 +112,10 @@ public sealed class RedisFootprintTests : IDisposable
 
         Assert.Equal(ForgetOutcome.Forgotten, await _store.ForgetAsync(metadata.ChannelId, 1, CancellationToken.None));
 
-        // Only the change feed (bounded history the tailers replay) and its counter remain.
-        var remaining = (await KeysAsync()).Except(keysBefore).Select(k => k.ToString()).Order().ToArray();
-        Assert.Equal(new[] { $"{_prefix}:{{ix}}:changes", $"{_prefix}:{{ix}}:changeseq" }, remaining);
+        // Only the change feed (bounded history the tailers replay), its counter, and the channel's
+        // closed marker (expiring; it refuses replays of the closed rounds) remain.
+        var remaining = (await KeysAsync()).Except(keysBefore).Select(k => k.ToString()).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(new[] { $"{_prefix}:{{ch:{metadata.ChannelId}}}:closed", $"{_prefix}:{{ix}}:changes", $"{_prefix}:{{ix}}:changeseq" }
+            .Order(StringComparer.Ordinal).ToArray(), remaining);
     }
 }
