@@ -146,8 +146,7 @@ start() {
   # Every node boots at once (the slow part); Redis starts meanwhile.
   for p in "${ports[@]}"; do launch_rabbit "$p"; done
 
-  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly yes --appendfsync everysec --daemonize yes \
-    --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir"
+  launch_redis "$redis_port"
   if [ -n "$credis" ]; then
     launch_redis "$credis"
     launch_redis $((credis + 1)) "replicaof 127.0.0.1 $credis"
@@ -195,7 +194,7 @@ start() {
 stop() {
   set +e
   local pidfile node pf
-  for pidfile in "$dir"/redis.pid "$dir"/redis-*.pid "$dir"/sentinel-*.pid; do
+  for pidfile in "$dir"/redis-*.pid "$dir"/sentinel-*.pid; do
     [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
     rm -f "$pidfile"
   done

@@ -180,73 +180,37 @@ public static class TowerQueues
     public static Uri SendAddress(string queue) => new($"exchange:{queue}");
 }
 
-public sealed class UploadBundleConsumerDefinition : ConsumerDefinition<UploadBundleConsumer>
+/// <summary>An ingestion endpoint: its queue (named from the key prefix) with the shared retry, queue-type and fault-queue settings.</summary>
+public abstract class IngestionConsumerDefinition<TConsumer> : ConsumerDefinition<TConsumer>
+    where TConsumer : class, IConsumer
 {
     private readonly TowerBusOptions _bus;
 
-    public UploadBundleConsumerDefinition(IOptions<WatchtowerOptions> tower, IOptions<TowerBusOptions> bus)
+    protected IngestionConsumerDefinition(IOptions<WatchtowerOptions> tower, IOptions<TowerBusOptions> bus, Func<string, string> queue)
     {
         ArgumentNullException.ThrowIfNull(tower);
         ArgumentNullException.ThrowIfNull(bus);
+        ArgumentNullException.ThrowIfNull(queue);
         _bus = bus.Value;
-        EndpointName = TowerQueues.UploadBundle(tower.Value.KeyPrefix);
+        EndpointName = queue(tower.Value.KeyPrefix);
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
-        IConsumerConfigurator<UploadBundleConsumer> consumerConfigurator, IRegistrationContext context) =>
+        IConsumerConfigurator<TConsumer> consumerConfigurator, IRegistrationContext context) =>
         IngestionEndpoint.Configure(endpointConfigurator, _bus);
 }
 
-public sealed class ForgetChannelConsumerDefinition : ConsumerDefinition<ForgetChannelConsumer>
-{
-    private readonly TowerBusOptions _bus;
+public sealed class UploadBundleConsumerDefinition(IOptions<WatchtowerOptions> tower, IOptions<TowerBusOptions> bus)
+    : IngestionConsumerDefinition<UploadBundleConsumer>(tower, bus, TowerQueues.UploadBundle);
 
-    public ForgetChannelConsumerDefinition(IOptions<WatchtowerOptions> tower, IOptions<TowerBusOptions> bus)
-    {
-        ArgumentNullException.ThrowIfNull(tower);
-        ArgumentNullException.ThrowIfNull(bus);
-        _bus = bus.Value;
-        EndpointName = TowerQueues.ForgetChannel(tower.Value.KeyPrefix);
-    }
+public sealed class ForgetChannelConsumerDefinition(IOptions<WatchtowerOptions> tower, IOptions<TowerBusOptions> bus)
+    : IngestionConsumerDefinition<ForgetChannelConsumer>(tower, bus, TowerQueues.ForgetChannel);
 
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
-        IConsumerConfigurator<ForgetChannelConsumer> consumerConfigurator, IRegistrationContext context) =>
-        IngestionEndpoint.Configure(endpointConfigurator, _bus);
-}
+public sealed class AuditChannelConsumerDefinition(IOptions<WatchtowerOptions> tower, IOptions<TowerBusOptions> bus)
+    : IngestionConsumerDefinition<AuditChannelConsumer>(tower, bus, TowerQueues.AuditChannel);
 
-public sealed class AuditChannelConsumerDefinition : ConsumerDefinition<AuditChannelConsumer>
-{
-    private readonly TowerBusOptions _bus;
-
-    public AuditChannelConsumerDefinition(IOptions<WatchtowerOptions> tower, IOptions<TowerBusOptions> bus)
-    {
-        ArgumentNullException.ThrowIfNull(tower);
-        ArgumentNullException.ThrowIfNull(bus);
-        _bus = bus.Value;
-        EndpointName = TowerQueues.AuditChannel(tower.Value.KeyPrefix);
-    }
-
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
-        IConsumerConfigurator<AuditChannelConsumer> consumerConfigurator, IRegistrationContext context) =>
-        IngestionEndpoint.Configure(endpointConfigurator, _bus);
-}
-
-public sealed class SubscriptionConsumerDefinition : ConsumerDefinition<SubscriptionConsumer>
-{
-    private readonly TowerBusOptions _bus;
-
-    public SubscriptionConsumerDefinition(IOptions<WatchtowerOptions> tower, IOptions<TowerBusOptions> bus)
-    {
-        ArgumentNullException.ThrowIfNull(tower);
-        ArgumentNullException.ThrowIfNull(bus);
-        _bus = bus.Value;
-        EndpointName = TowerQueues.Subscriptions(tower.Value.KeyPrefix);
-    }
-
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
-        IConsumerConfigurator<SubscriptionConsumer> consumerConfigurator, IRegistrationContext context) =>
-        IngestionEndpoint.Configure(endpointConfigurator, _bus);
-}
+public sealed class SubscriptionConsumerDefinition(IOptions<WatchtowerOptions> tower, IOptions<TowerBusOptions> bus)
+    : IngestionConsumerDefinition<SubscriptionConsumer>(tower, bus, TowerQueues.Subscriptions);
 
 public static class IngestionRegistration
 {

@@ -19,7 +19,7 @@ namespace Watchtower.Tower.Tests.Host;
 
 public class ServiceHostTests
 {
-    private static Dictionary<string, string?> Settings(params (string Key, string? Value)[] extra)
+    internal static Dictionary<string, string?> Settings(params (string Key, string? Value)[] extra)
     {
         using var sealing = TowerSealingKey.Generate();
         var settings = new Dictionary<string, string?>
@@ -38,7 +38,7 @@ public class ServiceHostTests
         return settings;
     }
 
-    private static WebApplication Build(string[] args, Dictionary<string, string?> settings) =>
+    internal static WebApplication Build(string[] args, Dictionary<string, string?> settings) =>
         WatchtowerHost.Build(args, c => c.AddInMemoryCollection(settings));
 
     /// <summary>Validation may fail while building (options read by the bus factory) or at start (ValidateOnStart).</summary>
@@ -171,11 +171,11 @@ public class ServiceHostTests
         }
     }
 
-    private static HttpClient HttpOf(WebApplication app) =>
+    internal static HttpClient HttpOf(WebApplication app) =>
         new() { BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
 
     /// <summary>Polls /readyz until <paramref name="until"/> holds (bounded; the bound only turns a hang into a failure).</summary>
-    private static async Task<(HttpStatusCode Status, string Body)> ReadyAsync(HttpClient http, Func<HttpStatusCode, string, bool> until, int seconds = 60)
+    internal static async Task<(HttpStatusCode Status, string Body)> ReadyAsync(HttpClient http, Func<HttpStatusCode, string, bool> until, int seconds = 60)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (true)
@@ -249,24 +249,10 @@ public class ServiceHostTests
         }
     }
 
-    private static string[] ServiceArgs(params (string Key, string Value)[] settings)
+    private static string[] ServiceArgs(params (string Key, string? Value)[] settings)
     {
-        using var sealing = TowerSealingKey.Generate();
-        var all = new Dictionary<string, string>
-        {
-            ["Urls"] = "http://127.0.0.1:0",
-            ["Ledger:Url"] = "http://127.0.0.1:9/",
-            ["Ledger:NetworkPassphrase"] = Network.Standalone.Passphrase,
-            ["Tower:Keys:ReceiptSecret"] = KeyPair.Random().Seed.ToString(),
-            ["Tower:Keys:SealingKey"] = Convert.ToBase64String(sealing.ExportPrivateKey()),
-            ["Tower:KeyPrefix"] = TestServers.UniquePrefix(),
-            ["Tower:Startup:ConnectTimeout"] = "00:00:01",
-        };
-        foreach (var (key, value) in settings)
-        {
-            all[key] = value;
-        }
-        return ["--role", "respond", .. all.SelectMany(kv => new[] { $"--{kv.Key}", kv.Value })];
+        var all = Settings([("Tower:Startup:ConnectTimeout", "00:00:01"), .. settings]);
+        return ["--role", "respond", .. all.SelectMany(kv => new[] { $"--{kv.Key}", kv.Value! })];
     }
 
     [Fact]
