@@ -4,6 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 using Watchtower.Contracts;
 using Watchtower.Contracts.Messages;
 using Watchtower.Contracts.Tests.Support;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 using Xunit;
 

@@ -5,6 +5,7 @@ using Watchtower.Channels.Runtime;
 using Watchtower.Contracts;
 using Watchtower.Contracts.Messages;
 using Watchtower.Ledger;
+using Watchtower.Protocol;
 using Watchtower.Standalone;
 using Watchtower.Stellar;
 using Watchtower.TowerClient;

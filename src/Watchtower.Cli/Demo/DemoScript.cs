@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using Watchtower.Channels.Protocol;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 using Watchtower.Tower.Hosting;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Runtime;
 using Watchtower.Channels.Transport;
-using Watchtower.Contracts.Protocol;
+using Watchtower.Protocol;
 using Watchtower.Ledger;
 using Watchtower.Stellar;
 

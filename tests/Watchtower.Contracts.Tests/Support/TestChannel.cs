@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Watchtower.Contracts;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 
 namespace Watchtower.Contracts.Tests.Support;
