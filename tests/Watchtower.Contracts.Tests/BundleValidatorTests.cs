@@ -1,4 +1,4 @@
-using Watchtower.Contracts.Tests.Support;
+using Watchtower.TestSupport;
 using Watchtower.Protocol;
 using Watchtower.Stellar;
 using Xunit;

@@ -3,7 +3,7 @@ using Watchtower.Contracts;
 using Watchtower.Protocol;
 using Watchtower.Stellar;
 
-namespace Watchtower.Contracts.Tests.Support;
+namespace Watchtower.TestSupport;
 
 /// <summary>
 /// A channel of n participants built with the core's TransactionBuilder, for tests: R is an n-of-n
