@@ -3,7 +3,7 @@ using Watchtower.Protocol;
 using Watchtower.Stellar;
 using Watchtower.Tower.Hosting;
 
-namespace Watchtower.Cli.Demo;
+namespace Watchtower.Demo;
 
 /// <summary>Which ending the demo plays.</summary>
 public enum DemoScenario
