@@ -8,6 +8,7 @@ WORKDIR /src
 # Restore from project files alone so the package layer is reused until a project file changes.
 COPY Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/Watchtower.Stellar/Watchtower.Stellar.csproj src/Watchtower.Stellar/
+COPY src/Watchtower.Protocol/Watchtower.Protocol.csproj src/Watchtower.Protocol/
 COPY src/Watchtower.Ledger/Watchtower.Ledger.csproj src/Watchtower.Ledger/
 COPY src/Watchtower.Contracts/Watchtower.Contracts.csproj src/Watchtower.Contracts/
 COPY src/Watchtower.Tower/Watchtower.Tower.csproj src/Watchtower.Tower/
@@ -15,6 +16,7 @@ COPY src/Watchtower.Service/Watchtower.Service.csproj src/Watchtower.Service/
 COPY src/Watchtower.Standalone/Watchtower.Standalone.csproj src/Watchtower.Standalone/
 COPY src/Watchtower.Channels/Watchtower.Channels.csproj src/Watchtower.Channels/
 COPY src/Watchtower.TowerClient/Watchtower.TowerClient.csproj src/Watchtower.TowerClient/
+COPY src/Watchtower.Demo/Watchtower.Demo.csproj src/Watchtower.Demo/
 COPY src/Watchtower.Cli/Watchtower.Cli.csproj src/Watchtower.Cli/
 RUN dotnet restore src/Watchtower.Service/Watchtower.Service.csproj \
  && dotnet restore src/Watchtower.Cli/Watchtower.Cli.csproj

@@ -1,6 +1,7 @@
 using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Runtime;
 using Watchtower.Channels.Transport;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 
 namespace Watchtower.Benchmarks.Channels;

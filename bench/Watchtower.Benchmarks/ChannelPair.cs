@@ -1,5 +1,5 @@
-using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Runtime;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 
 namespace Watchtower.Benchmarks.Channels;

@@ -4,6 +4,7 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Watchtower.Benchmarks;
 using Watchtower.Benchmarks.Tower.Harness;
+using Watchtower.Protocol;
 
 // Throughput and latency over real servers (not BenchmarkDotNet; see BENCHMARKS.md):
 //   dotnet run -c Release --project bench/Watchtower.Benchmarks -- tower-ingest --redis H:P --rabbitmq amqp://… [--count N]

@@ -3,6 +3,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using NSec.Cryptography;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 using Watchtower.Stellar.Xdr;
 

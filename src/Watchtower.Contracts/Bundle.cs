@@ -1,19 +1,8 @@
 using System.Collections.Immutable;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 
 namespace Watchtower.Contracts;
-
-/// <summary>
-/// R's signer configuration as the wallet declares it (R's master weight is <c>Thresholds.Master</c>).
-/// The tower checks the pre-signed transactions against it; the ledger remains the final judge.
-/// </summary>
-public sealed record EscrowSigners(Thresholds Thresholds, ImmutableArray<Signer> Signers)
-{
-    public bool Equals(EscrowSigners? other) =>
-        other is not null && Thresholds == other.Thresholds && Signers.SequenceEqual(other.Signers);
-
-    public override int GetHashCode() => HashCode.Combine(Thresholds, Signers.Length);
-}
 
 /// <summary>
 /// What a wallet hands the tower after a completed round j: enough to apply the spec's monitor and
@@ -55,7 +44,7 @@ public sealed record Bundle(
         [Escrow, VersionAccount, .. CounterpartyVersionAccounts];
 
     /// <summary>The last sequence number of the round's snapshots: r_j + n.</summary>
-    public SequenceNumber FinalSequence => RatchetTarget + Participants;
+    public SequenceNumber FinalSequence => RoundSequences.FinalSequence(RatchetTarget, Participants);
 
     public bool Equals(Bundle? other) =>
         other is not null
@@ -68,4 +57,9 @@ public sealed record Bundle(
         && RatchetTimeBounds == other.RatchetTimeBounds && SnapshotMinTime == other.SnapshotMinTime;
 
     public override int GetHashCode() => HashCode.Combine(ChannelId, Round, RatchetTarget);
+
+    /// <summary>The round as the protocol's rules see it (<see cref="RoundValidator"/>).</summary>
+    public SignedRound ToSignedRound() =>
+        new(Network, Escrow, VersionAccount, CounterpartyVersionAccounts, Round, RatchetTarget, Participants, ClaimDelay,
+            EscrowSigners, Ratchet, Snapshots, RatchetTimeBounds, SnapshotMinTime);
 }

@@ -2,6 +2,7 @@ using MassTransit;
 using Watchtower.Channels.Runtime;
 using Watchtower.Contracts;
 using Watchtower.Contracts.Messages;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 
 namespace Watchtower.TowerClient;

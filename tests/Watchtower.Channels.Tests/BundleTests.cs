@@ -29,7 +29,7 @@ public class BundleTests
         foreach (var (participant, action) in completions)
         {
             var bundle = ChannelBundle.From(h.Parameters, participant, ((RoundCompleted)action).Round).ToTowerBundle()!;
-            BundleValidator.Validate(bundle, h.Parameters.Network);
+            BundleChecks.Validate(bundle, h.Parameters.Network);
             Assert.Equal(h.Parameters.Participants[participant].VersionAccount, bundle.VersionAccount);
             Assert.Equal(n - 1, bundle.CounterpartyVersionAccounts.Length);
         }
@@ -43,7 +43,7 @@ public class BundleTests
         var round = ((RoundCompleted)h.Effects.First(e => e.Participant == 1 && e.Action is RoundCompleted).Action).Round;
         var bundle = ChannelBundle.From(h.Parameters, 1, round).ToTowerBundle()!;
         var stripped = bundle with { Snapshots = bundle.Snapshots.SetItem(0, ((TransactionV1Envelope)bundle.Snapshots[0]).Transaction.ToEnvelope()) };
-        Assert.Throws<BundleRejectedException>(() => BundleValidator.Validate(stripped, h.Parameters.Network));
+        Assert.Throws<BundleRejectedException>(() => BundleChecks.Validate(stripped, h.Parameters.Network));
     }
 
     [Fact]

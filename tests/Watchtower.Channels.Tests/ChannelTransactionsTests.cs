@@ -1,4 +1,4 @@
-using Watchtower.Channels.Protocol;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 using Xunit;
 

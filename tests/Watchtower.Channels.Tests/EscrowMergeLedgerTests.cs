@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using Microsoft.Extensions.Time.Testing;
 using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Runtime;
-using Watchtower.Contracts.Protocol;
+using Watchtower.Protocol;
 using Watchtower.Ledger;
 using Watchtower.Standalone;
 using Watchtower.Stellar;

@@ -1,6 +1,6 @@
 using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Runtime;
-using Watchtower.Contracts.Protocol;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 using Xunit;
 

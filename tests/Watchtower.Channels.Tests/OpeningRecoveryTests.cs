@@ -1,4 +1,5 @@
 using Watchtower.Channels.Protocol;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 using Xunit;
 

@@ -4,7 +4,7 @@ using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Runtime;
 using Watchtower.Channels.Transport;
 using Watchtower.Channels.Wire;
-using Watchtower.Contracts.Protocol;
+using Watchtower.Protocol;
 using Watchtower.Ledger;
 using Watchtower.Standalone;
 using Watchtower.Stellar;

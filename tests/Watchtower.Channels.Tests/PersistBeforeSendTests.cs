@@ -3,6 +3,7 @@ using Watchtower.Channels.Runtime;
 using Watchtower.Channels.Transport;
 using Watchtower.Channels.Wire;
 using Watchtower.Ledger;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 using Xunit;
 

@@ -7,6 +7,7 @@ using Watchtower.Channels.Runtime;
 using Watchtower.Channels.Transport;
 using Watchtower.Channels.Wire;
 using Watchtower.Ledger;
+using Watchtower.Protocol;
 using Watchtower.Standalone;
 using Watchtower.Stellar;
 using Xunit;

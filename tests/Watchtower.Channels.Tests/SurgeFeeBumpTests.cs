@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
-using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Runtime;
-using Watchtower.Contracts.Protocol;
+using Watchtower.Protocol;
 using Watchtower.Ledger;
 using Watchtower.Standalone;
 using Watchtower.Stellar;

@@ -2,6 +2,7 @@ using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Runtime;
 using Watchtower.Channels.Transport;
 using Watchtower.Ledger;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 using Xunit;
 

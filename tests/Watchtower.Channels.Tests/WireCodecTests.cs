@@ -1,5 +1,6 @@
 using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Wire;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 using Xunit;
 

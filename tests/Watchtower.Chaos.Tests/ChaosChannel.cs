@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
-using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Runtime;
 using Watchtower.Contracts;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 using Watchtower.TowerClient;
 using ChannelId = Watchtower.Contracts.ChannelId;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Watchtower.Cli.Commands;
-using Watchtower.Cli.Demo;
+using Watchtower.Demo;
 using Watchtower.Stellar;
 using Watchtower.Tower.Hosting;
 using Xunit;

@@ -1,5 +1,5 @@
 using Watchtower.Channels.Wire;
-using Watchtower.Cli.Demo;
+using Watchtower.Demo;
 using Watchtower.Contracts.Messages;
 using Watchtower.Stellar;
 using Xunit;

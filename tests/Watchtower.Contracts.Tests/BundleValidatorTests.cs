@@ -1,4 +1,5 @@
-using Watchtower.Contracts.Tests.Support;
+using Watchtower.TestSupport;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 using Xunit;
 
@@ -10,7 +11,7 @@ public sealed class BundleValidatorTests
 
     private static ContentProblem ProblemOf(Bundle bundle, Network? network = null)
     {
-        var e = Assert.Throws<BundleRejectedException>(() => BundleValidator.Validate(bundle, network ?? bundle.Network));
+        var e = Assert.Throws<BundleRejectedException>(() => BundleChecks.Validate(bundle, network ?? bundle.Network));
         Assert.Equal(RejectionReason.InvalidContent, e.Reason);
         return e.Problem;
     }
@@ -18,14 +19,14 @@ public sealed class BundleValidatorTests
     [Fact]
     public void WellFormedBundle_IsValid()
     {
-        BundleValidator.Validate(_channel.Bundle(4), _channel.Network);
-        BundleValidator.Validate(_channel.Bundle(4, participant: 2), _channel.Network);
+        BundleChecks.Validate(_channel.Bundle(4), _channel.Network);
+        BundleChecks.Validate(_channel.Bundle(4, participant: 2), _channel.Network);
     }
 
     [Fact]
     public void BundleForAnotherNetwork_IsNetworkMismatch()
     {
-        var e = Assert.Throws<BundleRejectedException>(() => BundleValidator.Validate(_channel.Bundle(1), Network.Testnet));
+        var e = Assert.Throws<BundleRejectedException>(() => BundleChecks.Validate(_channel.Bundle(1), Network.Testnet));
         Assert.Equal(RejectionReason.NetworkMismatch, e.Reason);
     }
 
@@ -107,13 +108,13 @@ public sealed class BundleValidatorTests
         var bundle = channel.Bundle(1) with { Ratchet = channel.Ratchet(1, signers: [channel.VersionKeys[0], channel.RatchetKeys[0]]) };
 
         // A payment needs medium (2): two keys suffice.
-        BundleValidator.Validate(bundle with { Snapshots = channel.Snapshots(1, signers: twoKeys) }, channel.Network);
+        BundleChecks.Validate(bundle with { Snapshots = channel.Snapshots(1, signers: twoKeys) }, channel.Network);
 
         // Merging R away needs high (3): two keys do not.
         var merge = channel.Snapshots(1, signers: twoKeys, payout: k => new AccountMergeOperation(channel.VersionKeys[k].AccountId));
         Assert.Equal(ContentProblem.MissingSignature, ProblemOf(bundle with { Snapshots = merge }));
         var mergeSigned = channel.Snapshots(1, payout: k => new AccountMergeOperation(channel.VersionKeys[k].AccountId));
-        BundleValidator.Validate(bundle with { Snapshots = mergeSigned }, channel.Network);
+        BundleChecks.Validate(bundle with { Snapshots = mergeSigned }, channel.Network);
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Watchtower.Contracts.Messages;
-using Watchtower.Contracts.Tests.Support;
+using Watchtower.TestSupport;
 using Watchtower.Stellar;
 using Xunit;
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
-using Watchtower.Contracts.Tests.Support;
+using Watchtower.TestSupport;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 using Xunit;
 

@@ -3,7 +3,8 @@ using MassTransit;
 using Microsoft.Extensions.Time.Testing;
 using Watchtower.Contracts;
 using Watchtower.Contracts.Messages;
-using Watchtower.Contracts.Tests.Support;
+using Watchtower.TestSupport;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 using Xunit;
 

@@ -1,5 +1,5 @@
 'use strict';
-// Writes ../Watchtower.Channels.Tests/Vectors/channel-transactions.json with the official SDK: a
+// Writes ../Watchtower.Protocol.Tests/Vectors/channel-transactions.json with the official SDK: a
 // 3-party channel's round-3 ratchets and snapshots and its funding transaction, which the .NET
 // suite (ChannelVectorTests) rebuilds byte for byte. Keys are ed25519 seeds of repeated bytes:
 // wallet i = 10+i, version account i = 20+i, ratchet key i = 30+i (R = ratchet key 0).
@@ -66,4 +66,4 @@ const vectors = {
   snapshots: snapshots.map(out),
   funding: out(funding.build()),
 };
-fs.writeFileSync(path.join(__dirname, '..', 'Watchtower.Channels.Tests', 'Vectors', 'channel-transactions.json'), `${JSON.stringify(vectors, null, 2)}\n`);
+fs.writeFileSync(path.join(__dirname, '..', 'Watchtower.Protocol.Tests', 'Vectors', 'channel-transactions.json'), `${JSON.stringify(vectors, null, 2)}\n`);

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Runtime;
+using Watchtower.Protocol;
 
 namespace Watchtower.Channels.Opening;
 

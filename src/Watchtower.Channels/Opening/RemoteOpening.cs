@@ -5,6 +5,7 @@ using Watchtower.Channels.Runtime;
 using Watchtower.Channels.Transport;
 using Watchtower.Channels.Wire;
 using Watchtower.Ledger;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 
 namespace Watchtower.Channels.Opening;

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 
 namespace Watchtower.Channels.Protocol;

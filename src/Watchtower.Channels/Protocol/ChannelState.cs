@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using Watchtower.Contracts.Protocol;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 
 namespace Watchtower.Channels.Protocol;

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 
 namespace Watchtower.Channels.Protocol;
@@ -36,3 +37,18 @@ public sealed record RoundRejected(ChannelId Channel, int Sender, long Round, Pr
 /// </summary>
 public sealed record ResendRequest(ChannelId Channel, int Sender, long Round)
     : PeerMessage(Channel, Sender);
+
+/// <summary>Identifies a channel by its escrow account (between peers; the tower derives its own, <c>Watchtower.Contracts.ChannelId</c>).</summary>
+public readonly record struct ChannelId(AccountId Escrow)
+{
+    public override string ToString() => Escrow.ToString();
+}
+
+/// <summary>The peer-level id of a channel's parameters.</summary>
+public static class ChannelParametersIds
+{
+    extension(ChannelParameters parameters)
+    {
+        public ChannelId Id => new(parameters.Escrow);
+    }
+}

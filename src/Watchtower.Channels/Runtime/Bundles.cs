@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Watchtower.Channels.Protocol;
 using Watchtower.Contracts;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 
 namespace Watchtower.Channels.Runtime;

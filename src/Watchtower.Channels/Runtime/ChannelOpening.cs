@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Watchtower.Channels.Protocol;
 using Watchtower.Ledger;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 
 namespace Watchtower.Channels.Runtime;

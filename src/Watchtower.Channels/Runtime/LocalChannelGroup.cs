@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Transport;
 using Watchtower.Ledger;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 
 namespace Watchtower.Channels.Runtime;

@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Transport;
 using Watchtower.Channels.Wire;
-using Watchtower.Contracts.Protocol;
+using Watchtower.Protocol;
 using Watchtower.Ledger;
 using Watchtower.Stellar;
 

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Watchtower.Channels.Opening;
 using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Runtime;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 
 namespace Watchtower.Channels.Wire;

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Watchtower.Channels.Protocol;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 
 namespace Watchtower.Channels.Wire;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Runtime;
-using Watchtower.Contracts.Protocol;
+using Watchtower.Protocol;
 using Watchtower.Ledger;
 using Watchtower.Stellar;
 

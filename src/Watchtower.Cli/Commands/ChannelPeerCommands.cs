@@ -2,15 +2,16 @@ using System.Collections.Immutable;
 using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
+using Watchtower.Channels.Hosting;
 using Watchtower.Channels.Opening;
-using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Runtime;
 using Watchtower.Channels.Transport;
 using Watchtower.Channels.Wire;
-using Watchtower.Cli.Peer;
 using Watchtower.Contracts;
 using Watchtower.Ledger;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
+using Watchtower.TowerClient.Hosting;
 
 namespace Watchtower.Cli.Commands;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Watchtower.Cli.Demo;
+using Watchtower.Demo;
 
 namespace Watchtower.Cli.Commands;
 

@@ -1,3 +1,4 @@
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 
 namespace Watchtower.Contracts.Messages;

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using Watchtower.Contracts.Protocol;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 
 namespace Watchtower.Tower.Detection;
@@ -20,10 +20,10 @@ public sealed record ProtectedRound(
     TimeSpan ClaimDelay)
 {
     /// <summary>r_0 = r_j − j(n+1): below it no ratchet of this channel was ever applied.</summary>
-    public SequenceNumber InitialRatchetTarget => RatchetTarget - checked((long)Round * (Participants + 1));
+    public SequenceNumber InitialRatchetTarget => RoundSequences.InitialRatchetTarget(RatchetTarget, checked((long)Round), Participants);
 
     /// <summary>r + n: R's sequence once every snapshot of the round has executed.</summary>
-    public SequenceNumber FinalSequence => RatchetTarget + Participants;
+    public SequenceNumber FinalSequence => RoundSequences.FinalSequence(RatchetTarget, Participants);
 }
 
 /// <summary>The ledger as the responder sees it: R's sequence (null when R no longer exists) and the ledger close time.</summary>
@@ -90,7 +90,7 @@ public sealed record Decision(ChannelSituation Situation, ImmutableArray<Respond
 
 /// <summary>
 /// The tower's reading of the spec's monitor and timeout rules. The rule itself is the one the
-/// wallets use (<see cref="MonitorRule"/> in Watchtower.Contracts); this adapter feeds it what a
+/// wallets use (<see cref="MonitorRule.DecideLatest"/> in Watchtower.Protocol); this adapter feeds it what a
 /// bundle tells the tower and turns its answer into the tower's actions (follow-ups by ledger
 /// time, the deadline watch, forgetting, alerts). Pure: it reads only R's sequence and ledger
 /// time, so replays, duplicate triggers and crashes between a submission and its record converge.
@@ -103,27 +103,10 @@ public static class ChannelDecision
         ArgumentNullException.ThrowIfNull(seen);
         var now = DateTimeOffset.FromUnixTimeSeconds((long)seen.LedgerCloseTime);
 
-        // R at r_k + n of a later round k: every snapshot of a round newer than ours executed, which
-        // took all N signatures (the cooperative close round, which wallets never upload, or rounds
-        // whose upload had not arrived). The channel is settled, not corrupted.
-        if (seen.EscrowSequence is { } settledAt && settledAt > round.FinalSequence &&
-            (settledAt - round.FinalSequence) % (round.Participants + 1) == 0)
-        {
-            return new Decision(ChannelSituation.Settled, [new Forget()]);
-        }
-
-        // The bundle does not carry R's funded sequence, but it is strictly below r_0 and nothing
-        // but a ratchet lifts R to r_0 or above: any R below r_0 is the untouched channel.
-        var r0 = round.InitialRatchetTarget;
-        var baseSequence = seen.EscrowSequence is { } q && q < r0 ? q : r0 - 1;
-        var input = new MonitorInput(
-            baseSequence,
-            new WatchedRound(round.RatchetTarget, round.Participants,
-                round.RatchetMaxTime == 0 ? DateTimeOffset.MaxValue : DateTimeOffset.FromUnixTimeSeconds((long)round.RatchetMaxTime),
-                DateTimeOffset.FromUnixTimeSeconds((long)round.SnapshotMinTime)),
-            Pending: null,
-            round.ClaimDelay + safetyMargin);
-        var d = MonitorRule.Decide(input, seen.EscrowSequence, now);
+        var latest = new WatchedRound(round.RatchetTarget, round.Participants,
+            round.RatchetMaxTime == 0 ? DateTimeOffset.MaxValue : DateTimeOffset.FromUnixTimeSeconds((long)round.RatchetMaxTime),
+            DateTimeOffset.FromUnixTimeSeconds((long)round.SnapshotMinTime));
+        var d = MonitorRule.DecideLatest(round.Round, latest, round.ClaimDelay + safetyMargin, seen.EscrowSequence, now);
 
         var expired = round.RatchetMaxTime != 0 && seen.LedgerCloseTime > round.RatchetMaxTime;
         return d.Case switch

@@ -1,5 +1,6 @@
 using Watchtower.Contracts;
 using Watchtower.Contracts.Messages;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 using Watchtower.Tower.Observability;
 using Watchtower.Tower.Storage;
@@ -65,7 +66,7 @@ public sealed class BundleIngestor
             }
             Charge(subscription.Id);
             var bundle = BundleSealer.Open(sealedBundle, _identity.SealingKey);
-            BundleValidator.Validate(bundle, _identity.Network);
+            BundleChecks.Validate(bundle, _identity.Network);
 
             await CheckContinuityAsync(bundle, ct).ConfigureAwait(false);
 

@@ -150,13 +150,13 @@ internal static class IngestionEndpoint
 /// </summary>
 public static class TowerQueues
 {
-    public static string UploadBundle(string keyPrefix) => $"{keyPrefix}-upload-bundle";
+    public static string UploadBundle(string keyPrefix) => IngestionQueues.UploadBundle(keyPrefix);
 
-    public static string ForgetChannel(string keyPrefix) => $"{keyPrefix}-forget-channel";
+    public static string ForgetChannel(string keyPrefix) => IngestionQueues.ForgetChannel(keyPrefix);
 
-    public static string Subscriptions(string keyPrefix) => $"{keyPrefix}-subscriptions";
+    public static string Subscriptions(string keyPrefix) => IngestionQueues.Subscriptions(keyPrefix);
 
-    public static string AuditChannel(string keyPrefix) => $"{keyPrefix}-audit-channel";
+    public static string AuditChannel(string keyPrefix) => IngestionQueues.AuditChannel(keyPrefix);
 
     public static string Respond(string keyPrefix) => MassTransitTriggerPublisher.QueueFor(keyPrefix);
 
@@ -171,13 +171,8 @@ public static class TowerQueues
     public static IReadOnlyList<string> All(string keyPrefix) =>
         [.. Ingestion(keyPrefix), Respond(keyPrefix)];
 
-    /// <summary>
-    /// The address senders use for a tower queue: its exchange, to which MassTransit binds each
-    /// receive endpoint's queue of the same name. Never "queue:…": sending there makes MassTransit
-    /// declare the queue without arguments, i.e. as a classic queue, which RabbitMQ refuses
-    /// (PRECONDITION_FAILED) once the tower has declared it a quorum queue.
-    /// </summary>
-    public static Uri SendAddress(string queue) => new($"exchange:{queue}");
+    /// <summary>The address senders use for a tower queue: its exchange (see <see cref="IngestionQueues.SendAddress"/>).</summary>
+    public static Uri SendAddress(string queue) => IngestionQueues.SendAddress(queue);
 }
 
 /// <summary>An ingestion endpoint: its queue (named from the key prefix) with the shared retry, queue-type and fault-queue settings.</summary>

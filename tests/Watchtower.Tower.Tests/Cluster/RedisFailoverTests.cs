@@ -5,7 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 using Watchtower.Contracts;
-using Watchtower.Contracts.Tests.Support;
+using Watchtower.TestSupport;
 using Watchtower.Stellar;
 using Watchtower.Tower.Hosting;
 using Watchtower.Tower.Storage;

@@ -331,7 +331,7 @@ public class ServiceHostTests
             using var http = HttpOf(app);
             Assert.Equal(HttpStatusCode.OK, (await ReadyAsync(http, (status, _) => status == HttpStatusCode.OK, seconds: 20)).Status);
             var store = app.Services.GetRequiredService<Watchtower.Tower.Storage.IChannelStore>();
-            var channel = new Watchtower.Contracts.Tests.Support.TestChannel().ChannelId();
+            var channel = new Watchtower.TestSupport.TestChannel().ChannelId();
             var now = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
             // A follow-up due five minutes ago that nobody answered, seen from a process that knows the ledger time.
             await store.ScheduleFollowUpAsync(channel, (ulong)now.AddMinutes(-5).ToUnixTimeSeconds(), default);

@@ -7,7 +7,7 @@ using RabbitMQ.Client;
 using StackExchange.Redis;
 using Watchtower.Contracts;
 using Watchtower.Contracts.Messages;
-using Watchtower.Contracts.Tests.Support;
+using Watchtower.TestSupport;
 using Watchtower.Stellar;
 using Watchtower.Tower.Hosting;
 using Watchtower.Tower.Ingestion;

@@ -4,7 +4,7 @@ using MassTransit;
 using RabbitMQ.Client;
 using Watchtower.Contracts;
 using Watchtower.Contracts.Messages;
-using Watchtower.Contracts.Tests.Support;
+using Watchtower.TestSupport;
 using Watchtower.Stellar;
 using Watchtower.Tower.Ingestion;
 using Watchtower.Tower.Storage;

@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Time.Testing;
-using Watchtower.Contracts.Tests.Support;
+using Watchtower.TestSupport;
 using Watchtower.Tower.Ingestion;
 using Watchtower.Tower.Storage;
 using Watchtower.Tower.Tests.Storage;

@@ -83,7 +83,7 @@ public class NoSilentDropsTests
         await rig.UploadAsync();
 
         // Ledger time is past maxTime(v_max): the ratchet cannot be submitted any more.
-        await rig.TriggerAsync(TriggerKind.Deadline, advanceSeconds: Watchtower.Contracts.Tests.Support.TestChannel.TimeoutClaim + 120);
+        await rig.TriggerAsync(TriggerKind.Deadline, advanceSeconds: Watchtower.TestSupport.TestChannel.TimeoutClaim + 120);
 
         Assert.Equal(1, rig.Metrics.ResponderFailures.WithLabels("deadline_missed").Value);
         Assert.DoesNotContain(await rig.Store.DueAsync(ulong.MaxValue, 10, default), i => i.Kind == ScheduleKind.Deadline);

@@ -1,5 +1,5 @@
 using Watchtower.Contracts;
-using Watchtower.Contracts.Tests.Support;
+using Watchtower.TestSupport;
 using Watchtower.Stellar;
 using Watchtower.Tower.Storage;
 using Xunit;

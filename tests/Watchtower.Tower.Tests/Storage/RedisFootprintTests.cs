@@ -1,6 +1,6 @@
 using StackExchange.Redis;
 using Watchtower.Contracts;
-using Watchtower.Contracts.Tests.Support;
+using Watchtower.TestSupport;
 using Watchtower.Stellar;
 using Watchtower.Tower.Storage;
 using Xunit;

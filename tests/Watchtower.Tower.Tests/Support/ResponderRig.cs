@@ -4,7 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 using Prometheus;
 using Watchtower.Contracts;
 using Watchtower.Contracts.Messages;
-using Watchtower.Contracts.Tests.Support;
+using Watchtower.TestSupport;
 using Watchtower.Stellar;
 using Watchtower.Ledger;
 using Watchtower.Tower.Ingestion;

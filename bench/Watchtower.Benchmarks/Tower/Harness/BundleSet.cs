@@ -7,6 +7,7 @@ using Watchtower.Channels.Runtime;
 using Watchtower.Channels.Transport;
 using Watchtower.Contracts;
 using Watchtower.Ledger;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 
 namespace Watchtower.Benchmarks.Tower.Harness;

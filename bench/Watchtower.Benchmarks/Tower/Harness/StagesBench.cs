@@ -37,7 +37,7 @@ internal static partial class StagesBench
                 var bundle = Step(2, () => BundleSealer.Open(sealedBundle, bundles.SealingKey));
                 Step(3, () =>
                 {
-                    BundleValidator.Validate(bundle, Network.Standalone);
+                    BundleChecks.Validate(bundle, Network.Standalone);
                     return 0;
                 });
                 var receipt = Step(4, () => BundleReceipt.Issue(receiptKey, bundle.ChannelId, bundle.Round, sealedBundle.Hash, 7));

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using Watchtower.Stellar;
 using Watchtower.Stellar.Xdr;
 
-namespace Watchtower.Channels.Protocol;
+namespace Watchtower.Protocol;
 
 /// <summary>
 /// The side effects of a round: c_{j,i}, the operations of snapshot t_{j,i}, one list per

@@ -1,36 +1,36 @@
 using System.Collections.Immutable;
 using Watchtower.Stellar;
 
-namespace Watchtower.Contracts;
+namespace Watchtower.Protocol;
 
 /// <summary>
-/// Checks a decrypted bundle against the protocol (pure: no I/O, no clock). A bundle that passes
-/// holds a ratchet and snapshots that the ledger would accept, as far as the tower can tell
-/// without reading accounts: the ledger's live signer set and sequence numbers are checked by the
-/// responder at submission time.
+/// The protocol's checks of one signed round (pure: no I/O, no clock). A round that passes holds a
+/// ratchet and snapshots that the ledger would accept, as far as can be told without reading
+/// accounts: the ledger's live signer set and sequence numbers are checked by whoever submits.
 /// </summary>
-public static class BundleValidator
+public static class RoundValidator
 {
-    /// <summary>Throws <see cref="BundleRejectedException"/> (NetworkMismatch or InvalidContent with its problem) on the first violation.</summary>
-    public static void Validate(Bundle bundle, Network towerNetwork)
+    /// <summary>n (at most <paramref name="maxParticipants"/>, the caller's bound), the watched accounts, D, r_j and the signer weights. Throws <see cref="RoundRuleException"/> on the first violation.</summary>
+    public static void CheckParameters(SignedRound round, int maxParticipants)
     {
-        ArgumentNullException.ThrowIfNull(bundle);
-        ArgumentNullException.ThrowIfNull(towerNetwork);
-        if (bundle.Network.Passphrase != towerNetwork.Passphrase)
-        {
-            throw new BundleRejectedException(RejectionReason.NetworkMismatch, $"bundle is for '{bundle.Network.Passphrase}', the tower watches '{towerNetwork.Passphrase}'");
-        }
-        CheckParameters(bundle);
-        var ratchetHash = CheckRatchet(bundle);
-        var snapshotHashes = CheckSnapshots(bundle);
-        CheckSignatures(bundle, ratchetHash, snapshotHashes);
+        ArgumentNullException.ThrowIfNull(round);
+        Parameters(round, maxParticipants);
     }
 
-    private static void CheckParameters(Bundle b)
+    /// <summary>The ratchet, the snapshots and every signature, against the round's declarations. Throws <see cref="RoundRuleException"/> on the first violation.</summary>
+    public static void CheckTransactions(SignedRound round)
     {
-        if (b.Participants < 2 || b.Participants > BundleLimits.MaxParticipants)
+        ArgumentNullException.ThrowIfNull(round);
+        var ratchetHash = CheckRatchet(round);
+        var snapshotHashes = CheckSnapshots(round);
+        CheckSignatures(round, ratchetHash, snapshotHashes);
+    }
+
+    private static void Parameters(SignedRound b, int maxParticipants)
+    {
+        if (b.Participants < 2 || b.Participants > maxParticipants)
         {
-            throw Invalid(ContentProblem.Parameters, $"n = {b.Participants} is outside 2..{BundleLimits.MaxParticipants}");
+            throw Invalid(ContentProblem.Parameters, $"n = {b.Participants} is outside 2..{maxParticipants}");
         }
         if (b.CounterpartyVersionAccounts.Length != b.Participants - 1)
         {
@@ -45,7 +45,7 @@ public static class BundleValidator
         {
             throw Invalid(ContentProblem.Parameters, "D must be positive");
         }
-        if (b.RatchetTarget.Value <= 0 || b.RatchetTarget.Value > long.MaxValue - BundleLimits.MaxParticipants)
+        if (b.RatchetTarget.Value <= 0 || b.RatchetTarget.Value > long.MaxValue - maxParticipants)
         {
             throw Invalid(ContentProblem.Parameters, $"r_j = {b.RatchetTarget} out of range");
         }
@@ -58,13 +58,9 @@ public static class BundleValidator
         {
             throw Invalid(ContentProblem.Parameters, "escrow signer weights must be 1..255");
         }
-        if (ChannelId.Derive(b.Network, b.Escrow, b.VersionAccount) != b.ChannelId)
-        {
-            throw Invalid(ContentProblem.ChannelIdMismatch, "channel id is not derived from the network, R and the version account");
-        }
     }
 
-    private static TransactionHash CheckRatchet(Bundle b)
+    private static TransactionHash CheckRatchet(SignedRound b)
     {
         var tx = TransactionOf(b.Ratchet);
         if (tx.Source.Account != b.VersionAccount)
@@ -91,7 +87,7 @@ public static class BundleValidator
         return b.Ratchet.Hash(b.Network);
     }
 
-    private static ImmutableArray<TransactionHash> CheckSnapshots(Bundle b)
+    private static ImmutableArray<TransactionHash> CheckSnapshots(SignedRound b)
     {
         if (b.Snapshots.Length != b.Participants)
         {
@@ -128,7 +124,7 @@ public static class BundleValidator
         return hashes.MoveToImmutable();
     }
 
-    private static void CheckSignatures(Bundle b, TransactionHash ratchetHash, ImmutableArray<TransactionHash> snapshotHashes)
+    private static void CheckSignatures(SignedRound b, TransactionHash ratchetHash, ImmutableArray<TransactionHash> snapshotHashes)
     {
         var escrowSigners = SignatureChecker.AccountSigners(b.Escrow, b.EscrowSigners.Thresholds, b.EscrowSigners.Signers);
         // The ratchet transaction is sourced at the version account, whose master key must sign
@@ -202,5 +198,5 @@ public static class BundleValidator
         _ => throw Invalid(ContentProblem.TransactionDecode, "fee-bump envelopes are not accepted in a bundle"),
     };
 
-    private static BundleRejectedException Invalid(ContentProblem problem, string detail) => BundleRejectedException.Invalid(problem, detail);
+    private static RoundRuleException Invalid(ContentProblem problem, string detail) => new(problem, detail);
 }

@@ -2,13 +2,13 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace Watchtower.Cli.Peer;
+namespace Watchtower.Channels.Hosting;
 
 /// <summary>
 /// One line per event on the output: readable text, or with --json one JSON object per line
 /// (<c>{"event": kind, …fields}</c>) for scripts. Lines are written whole, from any thread.
 /// </summary>
-internal sealed class EventOutput(TextWriter writer, bool json)
+public sealed class EventOutput(TextWriter writer, bool json)
 {
     private readonly Lock _gate = new();
 

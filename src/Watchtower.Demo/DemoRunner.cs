@@ -1,17 +1,17 @@
 using System.Collections.Immutable;
-using Microsoft.Extensions.Time.Testing;
 using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Runtime;
 using Watchtower.Contracts;
 using Watchtower.Contracts.Messages;
 using Watchtower.Ledger;
+using Watchtower.Protocol;
 using Watchtower.Standalone;
 using Watchtower.Stellar;
 using Watchtower.TowerClient;
 using ChannelId = Watchtower.Contracts.ChannelId;
 using WalletStateStore = Watchtower.Channels.Runtime.InMemoryChannelStore;
 
-namespace Watchtower.Cli.Demo;
+namespace Watchtower.Demo;
 
 /// <summary>A wallet's ledger balance before the channel and after it settled, against what the latest round promised.</summary>
 public sealed record WalletOutcome(string Name, AccountId Wallet, Stroops Before, Stroops Expected, Stroops Actual)
@@ -83,7 +83,7 @@ public sealed class DemoRunner
 
         // 1. The network, on a ledger clock that moves only when the demo says so.
         _say.Step("Starting the standalone Stellar network (in process, ledger clock controlled by the demo)");
-        var ledgerClock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(_wall.GetUtcNow().ToUnixTimeSeconds()));
+        var ledgerClock = new StoppedClock(DateTimeOffset.FromUnixTimeSeconds(_wall.GetUtcNow().ToUnixTimeSeconds()));
         await using var network = await StandaloneServer.StartAsync(
             new StandaloneOptions { CloseInterval = null, CloseOnSubmit = true }, ledgerClock, ct).ConfigureAwait(false);
         using var http = new HttpClient();

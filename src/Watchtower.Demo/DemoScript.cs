@@ -1,9 +1,9 @@
 using System.Collections.Immutable;
-using Watchtower.Channels.Protocol;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 using Watchtower.Tower.Hosting;
 
-namespace Watchtower.Cli.Demo;
+namespace Watchtower.Demo;
 
 /// <summary>Which ending the demo plays.</summary>
 public enum DemoScenario

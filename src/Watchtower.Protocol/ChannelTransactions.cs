@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Watchtower.Stellar;
 
-namespace Watchtower.Channels.Protocol;
+namespace Watchtower.Protocol;
 
 /// <summary>
 /// Builds the channel's transactions exactly as the spec lays them out. Deterministic: every

@@ -18,7 +18,7 @@ using Watchtower.Tower.Tailing;
 using Watchtower.TowerClient;
 using TowerChannelStore = Watchtower.Tower.Storage.IChannelStore;
 
-namespace Watchtower.Cli.Demo;
+namespace Watchtower.Demo;
 
 /// <summary>
 /// The tower, composed exactly as the service host composes it (<c>services.AddWatchtower</c>, all

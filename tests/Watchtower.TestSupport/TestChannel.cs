@@ -1,8 +1,9 @@
 using System.Collections.Immutable;
 using Watchtower.Contracts;
+using Watchtower.Protocol;
 using Watchtower.Stellar;
 
-namespace Watchtower.Contracts.Tests.Support;
+namespace Watchtower.TestSupport;
 
 /// <summary>
 /// A channel of n participants built with the core's TransactionBuilder, for tests: R is an n-of-n

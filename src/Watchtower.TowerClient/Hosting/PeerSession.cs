@@ -5,7 +5,7 @@ using Watchtower.Channels.Transport;
 using Watchtower.Contracts;
 using Watchtower.Stellar;
 
-namespace Watchtower.Cli.Peer;
+namespace Watchtower.TowerClient.Hosting;
 
 /// <summary>
 /// What a two-terminal participant needs besides its channel state to come back after a restart:
@@ -13,7 +13,7 @@ namespace Watchtower.Cli.Peer;
 /// identity and address, and the tower it uploads to (if any). Stored as <c>session.json</c>
 /// beside <c>channel.state</c> (no wallet secrets: those stay in the state file).
 /// </summary>
-internal sealed record PeerSession(string Horizon, string Listen, ImmutableArray<byte> Context, ImmutableArray<PeerContact> Peers, TowerSettings? Tower)
+public sealed record PeerSession(string Horizon, string Listen, ImmutableArray<byte> Context, ImmutableArray<PeerContact> Peers, TowerSettings? Tower)
 {
     public const string FileName = "session.json";
     public const string StateFileName = "channel.state";

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Watchtower.Stellar;
 
-namespace Watchtower.Channels.Protocol;
+namespace Watchtower.Protocol;
 
 /// <summary>
 /// What R looks like once every snapshot of a round has executed: merged away into

@@ -1,22 +1,23 @@
 using System.Globalization;
 using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Runtime;
+using Watchtower.Channels.Hosting;
 using Watchtower.Contracts;
+using Watchtower.Contracts.Messages;
 using Watchtower.Stellar;
-using Watchtower.Tower.Ingestion;
 using Watchtower.TowerClient;
 
-namespace Watchtower.Cli.Peer;
+namespace Watchtower.TowerClient.Hosting;
 
 /// <summary>
 /// The tower a two-terminal participant hands its rounds to: its broker, its public keys, the
 /// key prefix its queues are named after, and the subscription uploads are billed to.
 /// Stored in the session so <c>channel run</c> keeps uploading.
 /// </summary>
-internal sealed record TowerSettings(Uri Amqp, AccountId ReceiptKey, TowerPublicKey SealingKey, string Prefix, Guid Subscription)
+public sealed record TowerSettings(Uri Amqp, AccountId ReceiptKey, TowerPublicKey SealingKey, string Prefix, Guid Subscription)
 {
     public TowerAddress Address => new(
-        ReceiptKey, SealingKey, TowerQueues.SendAddress(TowerQueues.UploadBundle(Prefix)), TowerQueues.SendAddress(TowerQueues.AuditChannel(Prefix)));
+        ReceiptKey, SealingKey, IngestionQueues.SendAddress(IngestionQueues.UploadBundle(Prefix)), IngestionQueues.SendAddress(IngestionQueues.AuditChannel(Prefix)));
 }
 
 /// <summary>
@@ -25,7 +26,7 @@ internal sealed record TowerSettings(Uri Amqp, AccountId ReceiptKey, TowerPublic
 /// upload's fate is an event line: <c>uploaded round N (receipt ok)</c> or <c>upload failed: …</c>;
 /// each periodic audit's too: <c>audit ok: …</c> or <c>audit failed: … (re-uploaded)</c>.
 /// </summary>
-internal sealed class TowerLink : IAsyncDisposable
+public sealed class TowerLink : IAsyncDisposable
 {
     private readonly TowerBus _bus;
     private readonly WalletTowerClient _client;

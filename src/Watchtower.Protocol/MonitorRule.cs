@@ -1,6 +1,6 @@
 using Watchtower.Stellar;
 
-namespace Watchtower.Contracts.Protocol;
+namespace Watchtower.Protocol;
 
 /// <summary>
 /// One round as the monitor sees it: the ratchet target r (= bumpTo of the ratchet), the number
@@ -12,7 +12,7 @@ public sealed record WatchedRound(
     DateTimeOffset RatchetMaxTime,
     DateTimeOffset SnapshotMinTime)
 {
-    public SequenceNumber LastSnapshotSequence => RatchetTarget + SnapshotCount;
+    public SequenceNumber LastSnapshotSequence => RoundSequences.FinalSequence(RatchetTarget, SnapshotCount);
 }
 
 /// <summary>
@@ -75,6 +75,25 @@ public sealed record MonitorDecision(MonitorCase Case, MonitorAction Action, int
 /// </summary>
 public static class MonitorRule
 {
+    /// <summary>
+    /// The rule for a watcher that holds only round <paramref name="round"/>, the latest (the tower):
+    /// R's funded sequence is not known, but it is strictly below r_0 and nothing but a ratchet
+    /// lifts R to r_0 or above, so any R below r_0 is the untouched channel; and R at the final
+    /// sequence of a later round (one the watcher never got) is a settled channel, not a corrupted one.
+    /// </summary>
+    public static MonitorDecision DecideLatest(ulong round, WatchedRound latest, TimeSpan synchronyDelay, SequenceNumber? escrowSequence, DateTimeOffset ledgerCloseTime)
+    {
+        ArgumentNullException.ThrowIfNull(latest);
+        if (escrowSequence is { } settledAt && RoundSequences.IsLaterRoundFinal(settledAt, latest.LastSnapshotSequence, latest.SnapshotCount))
+        {
+            return new MonitorDecision(MonitorCase.Settled, MonitorAction.StopWatching, 0, null);
+        }
+
+        var r0 = RoundSequences.InitialRatchetTarget(latest.RatchetTarget, checked((long)round), latest.SnapshotCount);
+        var baseSequence = escrowSequence is { } q && q < r0 ? q : r0 - 1;
+        return Decide(new MonitorInput(baseSequence, latest, Pending: null, synchronyDelay), escrowSequence, ledgerCloseTime);
+    }
+
     public static MonitorDecision Decide(MonitorInput input, SequenceNumber? escrowSequence, DateTimeOffset ledgerCloseTime)
     {
         ArgumentNullException.ThrowIfNull(input);

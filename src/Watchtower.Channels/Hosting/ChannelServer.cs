@@ -2,11 +2,11 @@ using System.Globalization;
 using Watchtower.Channels.Protocol;
 using Watchtower.Channels.Runtime;
 using Watchtower.Channels.Transport;
-using Watchtower.Contracts.Protocol;
+using Watchtower.Protocol;
 using Watchtower.Ledger;
 using Watchtower.Stellar;
 
-namespace Watchtower.Cli.Peer;
+namespace Watchtower.Channels.Hosting;
 
 /// <summary>
 /// Serves one participant of a channel until it closes: frames from peers are handled at the
@@ -16,7 +16,7 @@ namespace Watchtower.Cli.Peer;
 /// The runtime persists every state before acting, so stopping at any point (quit, a signal, a
 /// crash) leaves a state that <c>channel run</c> resumes.
 /// </summary>
-internal sealed class ChannelServer
+public sealed class ChannelServer
 {
     private readonly ParticipantRuntime _runtime;
     private readonly TcpPeerTransport _transport;

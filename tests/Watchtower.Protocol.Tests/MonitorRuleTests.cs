@@ -1,8 +1,7 @@
-using Watchtower.Contracts.Protocol;
 using Watchtower.Stellar;
 using Xunit;
 
-namespace Watchtower.Channels.Tests;
+namespace Watchtower.Protocol.Tests;
 
 public class MonitorRuleTests
 {

@@ -1,4 +1,4 @@
-namespace Watchtower.Channels.Protocol;
+namespace Watchtower.Protocol;
 
 /// <summary>Why an inbound message or a local command was refused.</summary>
 public enum ProtocolErrorCode

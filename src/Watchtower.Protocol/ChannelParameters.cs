@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Watchtower.Stellar;
 
-namespace Watchtower.Channels.Protocol;
+namespace Watchtower.Protocol;
 
 /// <summary>What participant i brings into the channel. Amounts must be positive.</summary>
 public sealed record Deposit(Asset Asset, Stroops Amount);
@@ -56,12 +56,10 @@ public sealed record ChannelParameters(
     public SequenceNumber FundedEscrowSequence => EscrowSetupSequence + 1;
 
     /// <summary>r_j = r_0 + j(n+1).</summary>
-    public SequenceNumber RatchetTarget(long round) => InitialRatchetTarget + (round * (Count + 1));
+    public SequenceNumber RatchetTarget(long round) => RoundSequences.RatchetTarget(InitialRatchetTarget, round, Count);
 
     /// <summary>Sequence of t_{j,i} (i 0-based): r_j + i + 1.</summary>
-    public SequenceNumber SnapshotSequence(long round, int participant) => RatchetTarget(round) + (participant + 1);
-
-    public ChannelId Id => new(Escrow);
+    public SequenceNumber SnapshotSequence(long round, int participant) => RoundSequences.SnapshotSequence(RatchetTarget(round), participant);
 
     /// <summary>Every violated rule, in a stable order; empty when the parameters are usable.</summary>
     public ImmutableArray<string> Problems()
@@ -165,12 +163,6 @@ public sealed record ChannelParameters(
 
         return funds.ToImmutableDictionary();
     }
-}
-
-/// <summary>Identifies a channel by its escrow account.</summary>
-public readonly record struct ChannelId(AccountId Escrow)
-{
-    public override string ToString() => Escrow.ToString();
 }
 
 public sealed class ChannelParameterException(ImmutableArray<string> problems)

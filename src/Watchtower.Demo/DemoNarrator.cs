@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Watchtower.Stellar;
 
-namespace Watchtower.Cli.Demo;
+namespace Watchtower.Demo;
 
 /// <summary>
 /// The demo's step-by-step account: numbered steps, indented details, the wall-clock time since

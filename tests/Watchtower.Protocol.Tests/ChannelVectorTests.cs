@@ -1,9 +1,8 @@
 using System.Text.Json;
-using Watchtower.Channels.Protocol;
 using Watchtower.Stellar;
 using Xunit;
 
-namespace Watchtower.Channels.Tests;
+namespace Watchtower.Protocol.Tests;
 
 /// <summary>
 /// Vectors built with the official JavaScript SDK (@stellar/stellar-base 15.0.0, as in
